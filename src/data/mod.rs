@@ -1,0 +1,90 @@
+//! Image classification datasets held in memory as bytes, their fixed
+//! train/validation/test split, and conversion of batches to `f32` arrays.
+
+pub mod format;
+pub mod import;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::nn::Shape;
+
+/// Which part of a dataset an image belongs to. Stored per image in the
+/// dataset file, so the split is a property of the data, not of the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    Train = 0,
+    Validation = 1,
+    Test = 2,
+}
+
+impl Split {
+    pub fn from_code(code: u8) -> Option<Split> {
+        match code {
+            0 => Some(Split::Train),
+            1 => Some(Split::Validation),
+            2 => Some(Split::Test),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub name: String,
+    pub shape: Shape,
+    pub class_names: Vec<String>,
+    /// `count × C·H·W` bytes, each image channel-major.
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u8>,
+    pub splits: Vec<Split>,
+}
+
+/// Counts per split, for the page and the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitSizes {
+    pub train: usize,
+    pub validation: usize,
+    pub test: usize,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+    pub fn classes(&self) -> usize {
+        self.class_names.len()
+    }
+    pub fn image(&self, index: usize) -> &[u8] {
+        let n = self.shape.len();
+        &self.pixels[index * n..(index + 1) * n]
+    }
+
+    /// Indices of the images in `split`, in file order.
+    pub fn indices(&self, split: Split) -> Vec<usize> {
+        (0..self.len()).filter(|&i| self.splits[i] == split).collect()
+    }
+
+    pub fn split_sizes(&self) -> SplitSizes {
+        let count = |s| self.splits.iter().filter(|&&x| x == s).count();
+        SplitSizes { train: count(Split::Train), validation: count(Split::Validation), test: count(Split::Test) }
+    }
+
+    /// The images at `indices` as a `(batch, C·H·W)` array scaled to [0, 1], and their labels.
+    pub fn batch(&self, indices: &[usize]) -> (Array2<f32>, Vec<u8>) {
+        let n = self.shape.len();
+        let mut x = Array2::<f32>::zeros((indices.len(), n));
+        if n > 0 {
+            for (row, &i) in x.as_slice_mut().expect("fresh array").chunks_exact_mut(n).zip(indices) {
+                for (v, &p) in row.iter_mut().zip(self.image(i)) {
+                    *v = p as f32 * (1.0 / 255.0);
+                }
+            }
+        }
+        (x, indices.iter().map(|&i| self.labels[i]).collect())
+    }
+}

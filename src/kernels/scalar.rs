@@ -1,0 +1,164 @@
+//! Reference kernels: straightforward loops, ordered so that LLVM can
+//! auto-vectorise the innermost one (unit stride over the output row).
+//! Faster implementations are tested against these.
+
+/// Shape of a 2-D convolution over one image, shared by im2col and col2im.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel_h: usize,
+    pub kernel_w: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl ConvGeometry {
+    pub fn out_height(&self) -> usize {
+        (self.height + 2 * self.padding - self.kernel_h) / self.stride + 1
+    }
+    pub fn out_width(&self) -> usize {
+        (self.width + 2 * self.padding - self.kernel_w) / self.stride + 1
+    }
+    pub fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    /// Rows of the column matrix: one per (channel, kernel row, kernel column).
+    pub fn col_rows(&self) -> usize {
+        self.channels * self.kernel_h * self.kernel_w
+    }
+    /// Columns of the column matrix: one per output pixel.
+    pub fn col_cols(&self) -> usize {
+        self.out_height() * self.out_width()
+    }
+    pub fn cols_len(&self) -> usize {
+        self.col_rows() * self.col_cols()
+    }
+}
+
+pub fn gemm_nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if n == 0 {
+        return;
+    }
+    for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {
+        let a_row = &a[i * k..(i + 1) * k];
+        for (p, &a_ip) in a_row.iter().enumerate() {
+            let b_row = &b[p * n..(p + 1) * n];
+            for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
+                *c_ij += a_ip * b_pj;
+            }
+        }
+    }
+}
+
+pub fn gemm_nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if n == 0 || k == 0 {
+        return;
+    }
+    for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {
+        let a_row = &a[i * k..(i + 1) * k];
+        for (j, c_ij) in c_row.iter_mut().enumerate() {
+            *c_ij += dot(a_row, &b[j * k..(j + 1) * k]);
+        }
+    }
+}
+
+pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if n == 0 || m == 0 {
+        return;
+    }
+    for p in 0..k {
+        let a_row = &a[p * m..(p + 1) * m];
+        let b_row = &b[p * n..(p + 1) * n];
+        for (c_row, &a_pi) in c.chunks_exact_mut(n).zip(a_row) {
+            for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
+                *c_ij += a_pi * b_pj;
+            }
+        }
+    }
+}
+
+/// Dot product with eight independent partial sums: a fixed summation order
+/// (so results are reproducible) that LLVM can still vectorise, which a
+/// single running sum would forbid.
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let xs = x.chunks_exact(8);
+    let ys = y.chunks_exact(8);
+    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
+    for (xc, yc) in xs.zip(ys) {
+        for l in 0..8 {
+            acc[l] += xc[l] * yc[l];
+        }
+    }
+    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (a, b) in x_tail.iter().zip(y_tail) {
+        sum += a * b;
+    }
+    sum
+}
+
+pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32]) {
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let mut row = 0;
+    for ch in 0..g.channels {
+        let plane = &image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
+        for ky in 0..g.kernel_h {
+            for kx in 0..g.kernel_w {
+                let out = &mut cols[row * oh * ow..(row + 1) * oh * ow];
+                for oy in 0..oh {
+                    let iy = (oy * g.stride + ky) as isize - g.padding as isize;
+                    let out_row = &mut out[oy * ow..(oy + 1) * ow];
+                    if iy < 0 || iy >= g.height as isize {
+                        out_row.fill(0.0);
+                        continue;
+                    }
+                    let in_row = &plane[iy as usize * g.width..(iy as usize + 1) * g.width];
+                    for (ox, v) in out_row.iter_mut().enumerate() {
+                        let ix = (ox * g.stride + kx) as isize - g.padding as isize;
+                        *v = if ix < 0 || ix >= g.width as isize { 0.0 } else { in_row[ix as usize] };
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
+pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32]) {
+    image.fill(0.0);
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let mut row = 0;
+    for ch in 0..g.channels {
+        let plane = &mut image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
+        for ky in 0..g.kernel_h {
+            for kx in 0..g.kernel_w {
+                let src = &cols[row * oh * ow..(row + 1) * oh * ow];
+                for oy in 0..oh {
+                    let iy = (oy * g.stride + ky) as isize - g.padding as isize;
+                    if iy < 0 || iy >= g.height as isize {
+                        continue;
+                    }
+                    let in_row = &mut plane[iy as usize * g.width..(iy as usize + 1) * g.width];
+                    for (ox, &v) in src[oy * ow..(oy + 1) * ow].iter().enumerate() {
+                        let ix = (ox * g.stride + kx) as isize - g.padding as isize;
+                        if ix >= 0 && (ix as usize) < g.width {
+                            in_row[ix as usize] += v;
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+}

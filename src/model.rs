@@ -1,0 +1,231 @@
+//! Sequential models built from a serde `ModelSpec`, the presets, and the
+//! per-layer training flags (`frozen`, learning-rate multiplier).
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::nn::{Layer, LayerSpec, Mode, Param, Shape};
+use crate::rng::{stream, INIT_STREAM};
+
+/// A model as data: the input shape and the layers in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub input: Shape,
+    pub layers: Vec<LayerSpec>,
+}
+
+pub const PRESET_NAMES: &[&str] = &["mlp", "lenet5"];
+
+/// The named presets for an input shape and class count. With `dropout > 0`
+/// a dropout layer follows every hidden fully connected activation.
+///
+/// - `mlp`: flatten → 128 → ReLU → 64 → ReLU → classes.
+/// - `lenet5`: conv 6@5×5 pad 2 → ReLU → max pool 2 → conv 16@5×5 → ReLU →
+///   max pool 2 → flatten → 120 → ReLU → 84 → ReLU → classes
+///   (61,706 parameters on 28×28×1 with 10 classes).
+pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<ModelSpec> {
+    let hidden = |units: usize, layers: &mut Vec<LayerSpec>| {
+        layers.push(LayerSpec::Dense { units, init: None });
+        layers.push(LayerSpec::Relu);
+        if dropout > 0.0 {
+            layers.push(LayerSpec::Dropout { rate: dropout });
+        }
+    };
+    let mut layers = Vec::new();
+    match name {
+        "mlp" => {
+            layers.push(LayerSpec::Flatten);
+            hidden(128, &mut layers);
+            hidden(64, &mut layers);
+        }
+        "lenet5" => {
+            layers.push(LayerSpec::Conv2d { filters: 6, kernel: 5, stride: 1, padding: 2, init: None });
+            layers.push(LayerSpec::Relu);
+            layers.push(LayerSpec::MaxPool2d { size: 2, stride: None });
+            layers.push(LayerSpec::Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0, init: None });
+            layers.push(LayerSpec::Relu);
+            layers.push(LayerSpec::MaxPool2d { size: 2, stride: None });
+            layers.push(LayerSpec::Flatten);
+            hidden(120, &mut layers);
+            hidden(84, &mut layers);
+        }
+        other => {
+            return Err(Error::Config(format!("unknown model preset '{other}' (known: {})", PRESET_NAMES.join(", "))))
+        }
+    }
+    layers.push(LayerSpec::Dense { units: classes, init: None });
+    Ok(ModelSpec { input, layers })
+}
+
+/// One layer with its training flags.
+pub struct LayerSlot {
+    pub spec: LayerSpec,
+    pub layer: Box<dyn Layer>,
+    /// A frozen layer's parameters are never changed by the optimiser.
+    pub frozen: bool,
+    /// Multiplies the learning rate for this layer's parameters.
+    pub lr_multiplier: f32,
+}
+
+impl LayerSlot {
+    pub fn has_params(&self) -> bool {
+        !self.layer.params().is_empty()
+    }
+    pub fn trainable(&self) -> bool {
+        self.has_params() && !self.frozen
+    }
+}
+
+/// What the page shows about each layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    pub index: usize,
+    pub name: String,
+    pub output: String,
+    pub params: usize,
+    pub frozen: bool,
+}
+
+pub struct Sequential {
+    spec: ModelSpec,
+    slots: Vec<LayerSlot>,
+}
+
+impl Sequential {
+    /// Builds and initialises the model; weights come from the seed's init stream.
+    pub fn new(spec: &ModelSpec, default_init: Init, seed: u64) -> Result<Self> {
+        default_init.validate()?;
+        if spec.input.is_empty() {
+            return Err(Error::Model("the input shape has no pixels".into()));
+        }
+        if spec.layers.is_empty() {
+            return Err(Error::Model("a model needs at least one layer".into()));
+        }
+        let mut rng = stream(seed, INIT_STREAM);
+        let mut shape = spec.input;
+        let mut slots = Vec::with_capacity(spec.layers.len());
+        for (i, layer_spec) in spec.layers.iter().enumerate() {
+            let layer = layer_spec.build(shape, default_init, &mut rng).map_err(|e| match e {
+                Error::Model(what) => Error::Model(format!("layer {i}: {what}")),
+                other => other,
+            })?;
+            shape = layer.output_shape();
+            slots.push(LayerSlot { spec: layer_spec.clone(), layer, frozen: false, lr_multiplier: 1.0 });
+        }
+        Ok(Sequential { spec: spec.clone(), slots })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+    pub fn slots(&self) -> &[LayerSlot] {
+        &self.slots
+    }
+    pub fn slots_mut(&mut self) -> &mut [LayerSlot] {
+        &mut self.slots
+    }
+    pub fn output_shape(&self) -> Shape {
+        self.slots.last().map(|s| s.layer.output_shape()).unwrap_or(self.spec.input)
+    }
+    pub fn param_count(&self) -> usize {
+        self.params().map(Param::len).sum()
+    }
+    pub fn params(&self) -> impl Iterator<Item = &Param> {
+        self.slots.iter().flat_map(|s| s.layer.params())
+    }
+
+    /// Freezes or unfreezes layer `index` (a layer without parameters cannot be frozen).
+    pub fn set_frozen(&mut self, index: usize, frozen: bool) -> Result<()> {
+        let count = self.slots.len();
+        let slot = self
+            .slots
+            .get_mut(index)
+            .ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
+        if !slot.has_params() {
+            return Err(Error::Config(format!("layer {index} ({}) has no parameters to freeze", slot.layer.name())));
+        }
+        slot.frozen = frozen;
+        Ok(())
+    }
+
+    pub fn summaries(&self) -> Vec<LayerSummary> {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(index, s)| LayerSummary {
+                index,
+                name: s.layer.name().to_string(),
+                output: s.layer.output_shape().to_string(),
+                params: s.layer.params().iter().map(Param::len).sum(),
+                frozen: s.frozen,
+            })
+            .collect()
+    }
+
+    /// Every parameter value in order, for checkpoints and determinism checks.
+    pub fn flat_weights(&self) -> Vec<f32> {
+        self.params().flat_map(|p| p.values().iter().copied()).collect()
+    }
+
+    pub fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
+        self.slots.iter_mut().fold(x, |x, slot| slot.layer.forward(x, mode))
+    }
+
+    /// Back-propagates the gradient of the loss with respect to the logits.
+    /// Frozen layers pass gradients through without computing their own, and
+    /// nothing is propagated below the lowest trainable layer.
+    pub fn backward(&mut self, grad: Array2<f32>) {
+        let Some(lowest) = self.slots.iter().position(LayerSlot::trainable) else {
+            // Nothing trains; still release the caches of the forward pass.
+            for slot in &mut self.slots {
+                slot.layer.backward(Array2::zeros((0, slot.layer.output_shape().len())), false, false);
+            }
+            return;
+        };
+        let mut grad = Some(grad);
+        for (i, slot) in self.slots.iter_mut().enumerate().rev() {
+            let incoming = grad.take().unwrap_or_else(|| Array2::zeros((0, slot.layer.output_shape().len())));
+            grad = slot.layer.backward(incoming, !slot.frozen, i > lowest);
+        }
+    }
+
+    pub fn zero_grads(&mut self) {
+        for slot in &mut self.slots {
+            for p in slot.layer.params_mut() {
+                p.grad.fill(0.0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_have_the_documented_parameter_counts() {
+        let mnist = Shape::new(1, 28, 28);
+        let lenet = Sequential::new(&preset("lenet5", mnist, 10, 0.0).unwrap(), Init::HeUniform, 1).unwrap();
+        assert_eq!(lenet.param_count(), 61_706);
+        assert_eq!(lenet.output_shape(), Shape::flat(10));
+        let mlp = Sequential::new(&preset("mlp", mnist, 10, 0.5).unwrap(), Init::HeUniform, 1).unwrap();
+        assert_eq!(mlp.param_count(), 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10);
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        let spec = preset("lenet5", Shape::new(1, 28, 28), 10, 0.25).unwrap();
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn bad_specs_say_which_layer() {
+        let spec = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Dense { units: 10, init: None }] };
+        let err = Sequential::new(&spec, Init::HeUniform, 1).err().unwrap().to_string();
+        assert!(err.contains("layer 0") && err.contains("flatten"), "{err}");
+        assert!(preset("resnet", Shape::new(1, 28, 28), 10, 0.0).is_err());
+    }
+}

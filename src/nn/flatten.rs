@@ -1,0 +1,35 @@
+//! Flatten: `(C, H, W)` → `C·H·W` features. Activations are already stored
+//! flat per example, so only the declared shape changes.
+
+use ndarray::Array2;
+
+use super::{expect_width, Layer, Mode, Shape};
+
+pub struct Flatten {
+    input: Shape,
+}
+
+impl Flatten {
+    pub fn new(input: Shape) -> Self {
+        Flatten { input }
+    }
+}
+
+impl Layer for Flatten {
+    fn name(&self) -> &'static str {
+        "flatten"
+    }
+    fn input_shape(&self) -> Shape {
+        self.input
+    }
+    fn output_shape(&self) -> Shape {
+        Shape::flat(self.input.len())
+    }
+    fn forward(&mut self, x: Array2<f32>, _mode: &mut Mode) -> Array2<f32> {
+        expect_width("flatten", &x, self.input);
+        x
+    }
+    fn backward(&mut self, grad_out: Array2<f32>, _param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
+        input_grad.then_some(grad_out)
+    }
+}

@@ -1,0 +1,153 @@
+//! Layers. Activations travel as `Array2<f32>` of shape `(batch, features)`,
+//! where an image-shaped activation stores its features channel-major
+//! `(C, H, W)`; each layer knows the `Shape` it receives and produces, so
+//! Flatten costs nothing.
+
+mod activation;
+mod conv2d;
+mod dense;
+mod dropout;
+mod flatten;
+mod pool;
+mod spec;
+
+pub use activation::{Activation, ActivationKind};
+pub use conv2d::Conv2d;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use pool::MaxPool2d;
+pub use spec::LayerSpec;
+
+use ndarray::{Array2, ArrayD};
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+
+/// The shape of one example's activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+}
+
+impl Shape {
+    pub fn new(channels: usize, height: usize, width: usize) -> Self {
+        Shape { channels, height, width }
+    }
+    /// A plain feature vector.
+    pub fn flat(features: usize) -> Self {
+        Shape { channels: features, height: 1, width: 1 }
+    }
+    pub fn len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn is_flat(&self) -> bool {
+        self.height == 1 && self.width == 1
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_flat() {
+            write!(f, "{}", self.channels)
+        } else {
+            write!(f, "{}×{}×{}", self.channels, self.height, self.width)
+        }
+    }
+}
+
+/// Whether a forward pass trains (dropout active, caches kept) or evaluates.
+pub enum Mode<'a> {
+    Train { rng: &'a mut Rng },
+    Eval,
+}
+
+impl Mode<'_> {
+    pub fn is_train(&self) -> bool {
+        matches!(self, Mode::Train { .. })
+    }
+}
+
+/// Weights take L1/L2 penalties; biases never do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    Weight,
+    Bias,
+}
+
+/// One trainable tensor with its gradient.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub value: ArrayD<f32>,
+    pub grad: ArrayD<f32>,
+}
+
+impl Param {
+    pub fn new(name: &'static str, kind: ParamKind, shape: &[usize]) -> Self {
+        Param { name, kind, value: ArrayD::zeros(shape), grad: ArrayD::zeros(shape) }
+    }
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+    /// Values as a flat slice (parameters are always in standard layout).
+    pub fn values(&self) -> &[f32] {
+        self.value.as_slice().expect("parameters are contiguous")
+    }
+    pub fn values_mut(&mut self) -> &mut [f32] {
+        self.value.as_slice_mut().expect("parameters are contiguous")
+    }
+    pub fn grads(&self) -> &[f32] {
+        self.grad.as_slice().expect("gradients are contiguous")
+    }
+    pub fn grads_mut(&mut self) -> &mut [f32] {
+        self.grad.as_slice_mut().expect("gradients are contiguous")
+    }
+    /// Values and gradients together, for optimisers that read one and write the other.
+    pub fn split_mut(&mut self) -> (&mut [f32], &[f32]) {
+        let grad = self.grad.as_slice().expect("gradients are contiguous");
+        let value = self.value.as_slice_mut().expect("parameters are contiguous");
+        (value, grad)
+    }
+}
+
+/// A layer of a sequential model.
+///
+/// `forward` keeps what `backward` needs when training; `backward` receives the
+/// gradient of the loss with respect to this layer's output, *adds* the
+/// gradients of its parameters into `Param::grad` when `param_grads` is true
+/// (false for frozen layers, which saves the work), and returns the gradient
+/// with respect to its input when `input_grad` is true.
+pub trait Layer: Send {
+    fn name(&self) -> &'static str;
+    fn input_shape(&self) -> Shape;
+    fn output_shape(&self) -> Shape;
+    fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32>;
+    fn backward(&mut self, grad_out: Array2<f32>, param_grads: bool, input_grad: bool) -> Option<Array2<f32>>;
+    fn params(&self) -> &[Param] {
+        &[]
+    }
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut []
+    }
+}
+
+/// Asserts that a batch has the width this layer expects: a mismatch is a bug
+/// in model construction, which validates shapes up front.
+pub(crate) fn expect_width(layer: &str, x: &Array2<f32>, shape: Shape) {
+    assert_eq!(x.ncols(), shape.len(), "{layer}: input has {} features, expected {shape}", x.ncols());
+}
+
+/// Gradient checks shared by every layer's tests.
+#[cfg(test)]
+pub(crate) mod gradcheck;

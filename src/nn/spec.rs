@@ -1,0 +1,111 @@
+//! Serde-able layer configurations. The same spec travels in presets, the
+//! worker protocol and checkpoints, and builds the layer.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, MaxPool2d, Shape};
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::rng::Rng;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LayerSpec {
+    /// Fully connected layer; `init` overrides the model's default initialiser.
+    Dense {
+        units: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<Init>,
+    },
+    Conv2d {
+        filters: usize,
+        kernel: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<Init>,
+    },
+    MaxPool2d {
+        size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+    },
+    Flatten,
+    Relu,
+    LeakyRelu {
+        #[serde(default = "default_leak")]
+        alpha: f32,
+    },
+    Tanh,
+    Sigmoid,
+    Dropout {
+        rate: f32,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+fn default_leak() -> f32 {
+    0.01
+}
+
+impl LayerSpec {
+    /// Builds the layer for an input of `input` shape, initialising its
+    /// weights with its own initialiser or `default_init`.
+    pub fn build(&self, input: Shape, default_init: Init, rng: &mut Rng) -> Result<Box<dyn Layer>> {
+        Ok(match *self {
+            LayerSpec::Dense { units, init } => {
+                if !input.is_flat() {
+                    return Err(Error::Model(format!(
+                        "dense layer needs a flat input but receives {input}; put a flatten layer before it"
+                    )));
+                }
+                if units == 0 {
+                    return Err(Error::Model("dense layer needs at least one unit".into()));
+                }
+                let init = init.unwrap_or(default_init);
+                init.validate()?;
+                Box::new(Dense::new(input.len(), units, init, rng))
+            }
+            LayerSpec::Conv2d { filters, kernel, stride, padding, init } => {
+                if filters == 0 || kernel == 0 || stride == 0 {
+                    return Err(Error::Model("conv2d needs filters, kernel and stride of at least 1".into()));
+                }
+                if input.height + 2 * padding < kernel || input.width + 2 * padding < kernel {
+                    return Err(Error::Model(format!(
+                        "conv2d kernel {kernel}×{kernel} does not fit input {input} with padding {padding}"
+                    )));
+                }
+                let init = init.unwrap_or(default_init);
+                init.validate()?;
+                Box::new(Conv2d::new(input, filters, kernel, stride, padding, init, rng))
+            }
+            LayerSpec::MaxPool2d { size, stride } => {
+                let stride = stride.unwrap_or(size);
+                if size == 0 || stride == 0 || input.height < size || input.width < size {
+                    return Err(Error::Model(format!("max pool {size}×{size} does not fit input {input}")));
+                }
+                Box::new(MaxPool2d::new(input, size, stride))
+            }
+            LayerSpec::Flatten => Box::new(Flatten::new(input)),
+            LayerSpec::Relu => Box::new(Activation::new(ActivationKind::Relu, input)),
+            LayerSpec::LeakyRelu { alpha } => {
+                if !alpha.is_finite() {
+                    return Err(Error::Model(format!("leaky ReLU slope must be finite, got {alpha}")));
+                }
+                Box::new(Activation::new(ActivationKind::LeakyRelu(alpha), input))
+            }
+            LayerSpec::Tanh => Box::new(Activation::new(ActivationKind::Tanh, input)),
+            LayerSpec::Sigmoid => Box::new(Activation::new(ActivationKind::Sigmoid, input)),
+            LayerSpec::Dropout { rate } => {
+                if !(0.0..1.0).contains(&rate) {
+                    return Err(Error::Model(format!("dropout rate must be in [0, 1), got {rate}")));
+                }
+                Box::new(Dropout::new(input, rate))
+            }
+        })
+    }
+}

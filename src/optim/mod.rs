@@ -1,0 +1,196 @@
+//! Optimisers: per-parameter update math with its state passed in
+//! explicitly (as burn and tinygrad do). The caller (`apply_step`) decides
+//! which parameters take part: it skips frozen layers, scales the learning
+//! rate per layer and adds the L1/L2 penalty gradients to weights only.
+
+mod adagrad;
+mod adam;
+mod rmsprop;
+mod sgd;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::Sequential;
+use crate::nn::ParamKind;
+
+/// Which optimiser, with its own hyper-parameters (the learning rate is separate).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OptimizerSpec {
+    /// Stochastic gradient descent; momentum 0 is plain SGD. PyTorch's
+    /// formulation: `v ← μv + g`, `p ← p − lr·v` (Nesterov: `p ← p − lr·(g + μv)`).
+    Sgd {
+        #[serde(default)]
+        momentum: f32,
+        #[serde(default)]
+        nesterov: bool,
+    },
+    /// Kingma & Ba (2015), with bias correction.
+    Adam {
+        #[serde(default = "beta1")]
+        beta1: f32,
+        #[serde(default = "beta2")]
+        beta2: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+    /// Hinton's RMSprop: `s ← ρs + (1−ρ)g²`, `p ← p − lr·g/(√s + ε)`.
+    Rmsprop {
+        #[serde(default = "rho")]
+        rho: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+    /// Duchi et al. (2011): `s ← s + g²`, `p ← p − lr·g/(√s + ε)`.
+    Adagrad {
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+}
+
+fn beta1() -> f32 {
+    0.9
+}
+fn beta2() -> f32 {
+    0.999
+}
+fn rho() -> f32 {
+    0.9
+}
+fn eps() -> f32 {
+    1e-8
+}
+
+impl OptimizerSpec {
+    /// The defaults people know from Keras/PyTorch, by name.
+    pub fn named(name: &str) -> Result<Self> {
+        Ok(match name {
+            "sgd" => OptimizerSpec::Sgd { momentum: 0.0, nesterov: false },
+            "momentum" => OptimizerSpec::Sgd { momentum: 0.9, nesterov: false },
+            "nesterov" => OptimizerSpec::Sgd { momentum: 0.9, nesterov: true },
+            "adam" => OptimizerSpec::Adam { beta1: beta1(), beta2: beta2(), eps: eps() },
+            "rmsprop" => OptimizerSpec::Rmsprop { rho: rho(), eps: eps() },
+            "adagrad" => OptimizerSpec::Adagrad { eps: eps() },
+            other => {
+                return Err(Error::Config(format!(
+                    "unknown optimizer '{other}' (known: sgd, momentum, nesterov, adam, rmsprop, adagrad)"
+                )))
+            }
+        })
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let in_unit = |name: &str, v: f32| {
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::Config(format!("{name} must be in [0, 1), got {v}")))
+            }
+        };
+        let positive = |name: &str, v: f32| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::Config(format!("{name} must be a positive number, got {v}")))
+            }
+        };
+        match *self {
+            OptimizerSpec::Sgd { momentum, .. } => in_unit("momentum", momentum),
+            OptimizerSpec::Adam { beta1, beta2, eps } => {
+                in_unit("beta1", beta1)?;
+                in_unit("beta2", beta2)?;
+                positive("eps", eps)
+            }
+            OptimizerSpec::Rmsprop { rho, eps } => {
+                in_unit("rho", rho)?;
+                positive("eps", eps)
+            }
+            OptimizerSpec::Adagrad { eps } => positive("eps", eps),
+        }
+    }
+
+    /// How many state buffers (each the size of the parameter) the method keeps.
+    pub fn state_buffers(&self) -> usize {
+        match *self {
+            OptimizerSpec::Sgd { momentum, .. } if momentum == 0.0 => 0,
+            OptimizerSpec::Sgd { .. } | OptimizerSpec::Rmsprop { .. } | OptimizerSpec::Adagrad { .. } => 1,
+            OptimizerSpec::Adam { .. } => 2,
+        }
+    }
+
+    /// Updates `value` in place from `grad`. `step` counts updates of this
+    /// parameter from 1 (Adam's bias correction needs it).
+    pub fn update(&self, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>], lr: f32, step: u64) {
+        debug_assert_eq!(value.len(), grad.len());
+        match *self {
+            OptimizerSpec::Sgd { momentum, nesterov } => sgd::update(value, grad, state, lr, momentum, nesterov),
+            OptimizerSpec::Adam { beta1, beta2, eps } => adam::update(value, grad, state, lr, beta1, beta2, eps, step),
+            OptimizerSpec::Rmsprop { rho, eps } => rmsprop::update(value, grad, state, lr, rho, eps),
+            OptimizerSpec::Adagrad { eps } => adagrad::update(value, grad, state, lr, eps),
+        }
+    }
+}
+
+/// Weight penalties added to the loss: `l1·Σ|w| + (l2/2)·Σw²` over weights
+/// (never biases), so their gradients are `l1·sign(w) + l2·w`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Penalty {
+    pub l1: f32,
+    pub l2: f32,
+}
+
+/// The optimiser's memory for every parameter of a model.
+pub struct OptimizerState {
+    spec: OptimizerSpec,
+    /// `buffers[p]` belongs to the p-th parameter of the model, in order.
+    buffers: Vec<Vec<Vec<f32>>>,
+    steps: Vec<u64>,
+    scratch: Vec<f32>,
+}
+
+impl OptimizerState {
+    pub fn new(spec: OptimizerSpec, model: &Sequential) -> Result<Self> {
+        spec.validate()?;
+        let buffers = model.params().map(|p| vec![vec![0.0; p.len()]; spec.state_buffers()]).collect::<Vec<_>>();
+        let steps = vec![0; buffers.len()];
+        Ok(OptimizerState { spec, buffers, steps, scratch: Vec::new() })
+    }
+
+    pub fn spec(&self) -> &OptimizerSpec {
+        &self.spec
+    }
+
+    /// One update of every trainable parameter from its accumulated gradient.
+    pub fn apply_step(&mut self, model: &mut Sequential, lr: f32, penalty: Penalty) {
+        let mut index = 0;
+        for slot in model.slots_mut() {
+            let (frozen, multiplier) = (slot.frozen, slot.lr_multiplier);
+            for param in slot.layer.params_mut() {
+                let i = index;
+                index += 1;
+                if frozen {
+                    continue;
+                }
+                self.steps[i] += 1;
+                let kind = param.kind;
+                let (value, grad) = param.split_mut();
+                let grad: &[f32] = if kind == ParamKind::Weight && (penalty.l1 != 0.0 || penalty.l2 != 0.0) {
+                    self.scratch.clear();
+                    self.scratch.extend(grad.iter().zip(value.iter()).map(|(&g, &w)| {
+                        // sign(0) = 0: an exactly-zero weight feels no L1 pull.
+                        let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
+                        g + penalty.l2 * w + penalty.l1 * sign
+                    }));
+                    &self.scratch
+                } else {
+                    grad
+                };
+                self.spec.update(value, grad, &mut self.buffers[i], lr * multiplier, self.steps[i]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

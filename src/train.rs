@@ -1,0 +1,424 @@
+//! The trainer: runs a configured training job one small unit of work at a
+//! time (a training step, or a chunk of the validation set), so a caller that
+//! must stay responsive — the Web Worker — can interleave messages between
+//! units. No I/O and no clocks here: the caller measures time.
+
+use std::sync::Arc;
+
+use ndarray::Array2;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, Split};
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::loss::softmax_cross_entropy;
+use crate::model::{preset, ModelSpec, Sequential};
+use crate::nn::{Mode, Shape};
+use crate::optim::{OptimizerSpec, OptimizerState, Penalty};
+use crate::rng::{stream, Rng, DROPOUT_STREAM, SHUFFLE_STREAM};
+
+/// Everything that defines a run. The same seed and configuration give a
+/// bit-identical run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// A preset name (`mlp`, `lenet5`), used unless `model_spec` is given.
+    pub model: String,
+    pub model_spec: Option<ModelSpec>,
+    /// Dropout rate inserted after hidden dense layers of a preset.
+    pub dropout: f32,
+    pub init: Init,
+    pub optimizer: OptimizerSpec,
+    pub lr: f32,
+    /// Images per step; 1 is stochastic gradient descent, 0 (or anything at
+    /// least the training set size) is full-batch gradient descent.
+    pub batch_size: usize,
+    pub epochs: u32,
+    pub l1: f32,
+    pub l2: f32,
+    pub seed: u64,
+    /// How often per epoch the validation set is measured (at least once).
+    pub evals_per_epoch: u32,
+    /// Validation images per unit of work, to keep each unit short.
+    pub eval_chunk: usize,
+    /// Train on only the first N training images (in file order), if set.
+    pub train_limit: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: "mlp".into(),
+            model_spec: None,
+            dropout: 0.0,
+            init: Init::HeUniform,
+            optimizer: OptimizerSpec::named("adam").expect("known"),
+            lr: 0.001,
+            batch_size: 32,
+            epochs: 5,
+            l1: 0.0,
+            l2: 0.0,
+            seed: 1,
+            evals_per_epoch: 4,
+            eval_chunk: 250,
+            train_limit: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        let finite_non_negative = |name: &str, v: f32| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::Config(format!("{name} must be a finite number ≥ 0, got {v}")))
+            }
+        };
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::Config(format!("learning rate must be a positive number, got {}", self.lr)));
+        }
+        finite_non_negative("l1", self.l1)?;
+        finite_non_negative("l2", self.l2)?;
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::Config(format!("dropout must be in [0, 1), got {}", self.dropout)));
+        }
+        if self.epochs == 0 {
+            return Err(Error::Config("epochs must be at least 1".into()));
+        }
+        if self.eval_chunk == 0 {
+            return Err(Error::Config("eval_chunk must be at least 1".into()));
+        }
+        self.init.validate()?;
+        self.optimizer.validate()
+    }
+
+    pub fn model_spec(&self, input: Shape, classes: usize) -> Result<ModelSpec> {
+        match &self.model_spec {
+            Some(spec) => Ok(spec.clone()),
+            None => preset(&self.model, input, classes, self.dropout),
+        }
+    }
+}
+
+/// Mean training metrics over a window of steps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WindowStats {
+    /// Step count and fractional epoch at the end of the window.
+    pub step: u64,
+    pub epoch: f64,
+    pub examples_seen: u64,
+    pub loss: f32,
+    pub acc: f32,
+    pub steps: u64,
+}
+
+/// One evaluation of the validation set, with the training metrics since the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalRecord {
+    pub epoch: f64,
+    pub step: u64,
+    pub examples_seen: u64,
+    /// `None` for the evaluation before the first step.
+    pub train_loss: Option<f32>,
+    pub train_acc: Option<f32>,
+    pub val_loss: f32,
+    pub val_acc: f32,
+}
+
+/// What one call of [`Trainer::tick`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tick {
+    /// One optimiser step on this many images.
+    Trained { images: usize },
+    /// A chunk of the validation set was measured; more follow.
+    Evaluating,
+    /// The validation set was finished.
+    Evaluated(EvalRecord),
+    /// Every epoch is done; nothing happened.
+    Done,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Running {
+    loss_sum: f64,
+    correct: u64,
+    count: u64,
+    steps: u64,
+}
+
+impl Running {
+    fn add(&mut self, loss: f32, correct: usize, count: usize) {
+        self.loss_sum += loss as f64 * count as f64;
+        self.correct += correct as u64;
+        self.count += count as u64;
+        self.steps += 1;
+    }
+    fn means(&self) -> Option<(f32, f32)> {
+        (self.count > 0).then(|| ((self.loss_sum / self.count as f64) as f32, self.correct as f32 / self.count as f32))
+    }
+}
+
+struct PendingEval {
+    position: usize,
+    totals: Running,
+}
+
+/// Status for displays.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainerStatus {
+    pub step: u64,
+    pub total_steps: u64,
+    pub epoch: f64,
+    pub epochs: u32,
+    pub steps_per_epoch: u64,
+    pub batch_size: usize,
+    pub examples_seen: u64,
+    pub done: bool,
+}
+
+pub struct Trainer {
+    config: TrainConfig,
+    dataset: Arc<Dataset>,
+    model: Sequential,
+    optimizer: OptimizerState,
+    train_indices: Vec<usize>,
+    val_indices: Vec<usize>,
+    /// This epoch's shuffled order of `train_indices`.
+    order: Vec<usize>,
+    shuffle_rng: Rng,
+    dropout_rng: Rng,
+    batch_size: usize,
+    steps_per_epoch: u64,
+    step: u64,
+    /// Position in `order` within the current epoch.
+    cursor: usize,
+    examples_seen: u64,
+    pending_eval: Option<PendingEval>,
+    since_eval: Running,
+    window: Running,
+    evals: Vec<EvalRecord>,
+}
+
+impl Trainer {
+    pub fn new(config: TrainConfig, dataset: Arc<Dataset>) -> Result<Self> {
+        config.validate()?;
+        let spec = config.model_spec(dataset.shape, dataset.classes())?;
+        if spec.input != dataset.shape {
+            return Err(Error::Config(format!("the model expects input {} but the dataset's images are {}", spec.input, dataset.shape)));
+        }
+        let model = Sequential::new(&spec, config.init, config.seed)?;
+        if model.output_shape() != Shape::flat(dataset.classes()) {
+            return Err(Error::Config(format!(
+                "the model outputs {} values but the dataset has {} classes",
+                model.output_shape(),
+                dataset.classes()
+            )));
+        }
+        let optimizer = OptimizerState::new(config.optimizer, &model)?;
+        let mut train_indices = dataset.indices(Split::Train);
+        if let Some(limit) = config.train_limit {
+            train_indices.truncate(limit);
+        }
+        let val_indices = dataset.indices(Split::Validation);
+        if train_indices.is_empty() {
+            return Err(Error::Config(format!("dataset '{}' has no training images", dataset.name)));
+        }
+        if val_indices.is_empty() {
+            return Err(Error::Config(format!("dataset '{}' has no validation images", dataset.name)));
+        }
+        let batch_size = if config.batch_size == 0 { train_indices.len() } else { config.batch_size.min(train_indices.len()) };
+        let steps_per_epoch = train_indices.len().div_ceil(batch_size) as u64;
+        Ok(Trainer {
+            shuffle_rng: stream(config.seed, SHUFFLE_STREAM),
+            dropout_rng: stream(config.seed, DROPOUT_STREAM),
+            order: Vec::new(),
+            config,
+            dataset,
+            model,
+            optimizer,
+            train_indices,
+            val_indices,
+            batch_size,
+            steps_per_epoch,
+            step: 0,
+            cursor: 0,
+            examples_seen: 0,
+            // Measure the untrained model first, so every chart starts at step 0.
+            pending_eval: Some(PendingEval { position: 0, totals: Running::default() }),
+            since_eval: Running::default(),
+            window: Running::default(),
+            evals: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    pub fn model(&self) -> &Sequential {
+        &self.model
+    }
+    pub fn model_mut(&mut self) -> &mut Sequential {
+        &mut self.model
+    }
+    pub fn dataset(&self) -> &Arc<Dataset> {
+        &self.dataset
+    }
+    pub fn total_steps(&self) -> u64 {
+        self.steps_per_epoch * self.config.epochs as u64
+    }
+    pub fn is_done(&self) -> bool {
+        self.step >= self.total_steps() && self.pending_eval.is_none()
+    }
+    pub fn train_size(&self) -> usize {
+        self.train_indices.len()
+    }
+
+    pub fn status(&self) -> TrainerStatus {
+        TrainerStatus {
+            step: self.step,
+            total_steps: self.total_steps(),
+            epoch: self.epoch(),
+            epochs: self.config.epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            batch_size: self.batch_size,
+            examples_seen: self.examples_seen,
+            done: self.is_done(),
+        }
+    }
+
+    fn epoch(&self) -> f64 {
+        self.step as f64 / self.steps_per_epoch as f64
+    }
+
+    /// Does one unit of work. A non-finite loss stops the step before the
+    /// weights change and is reported as [`Error::Diverged`].
+    pub fn tick(&mut self) -> Result<Tick> {
+        if self.pending_eval.is_some() {
+            return Ok(self.evaluate_chunk());
+        }
+        if self.step >= self.total_steps() {
+            return Ok(Tick::Done);
+        }
+        self.train_step()
+    }
+
+    /// Runs until one training step has been taken and any evaluation it
+    /// triggered has finished (the page's "Step" button).
+    pub fn step_once(&mut self) -> Result<Vec<Tick>> {
+        let mut ticks = Vec::new();
+        // Finish an evaluation already under way, then train one step.
+        loop {
+            let tick = self.tick()?;
+            ticks.push(tick);
+            if matches!(tick, Tick::Trained { .. } | Tick::Done) {
+                break;
+            }
+        }
+        while self.pending_eval.is_some() {
+            ticks.push(self.tick()?);
+        }
+        Ok(ticks)
+    }
+
+    fn train_step(&mut self) -> Result<Tick> {
+        if self.cursor == 0 {
+            self.order.clone_from(&self.train_indices);
+            self.order.shuffle(&mut self.shuffle_rng);
+        }
+        let end = (self.cursor + self.batch_size).min(self.order.len());
+        let (x, labels) = self.dataset.batch(&self.order[self.cursor..end]);
+        let images = labels.len();
+
+        self.model.zero_grads();
+        let logits = self.model.forward(x, &mut Mode::Train { rng: &mut self.dropout_rng });
+        let out = softmax_cross_entropy(&logits, &labels);
+        if !out.loss.is_finite() {
+            // Drop the caches of this forward pass; the weights are untouched.
+            self.model.backward(Array2::zeros(logits.raw_dim()));
+            self.model.zero_grads();
+            return Err(Error::Diverged { step: self.step + 1, loss: out.loss });
+        }
+        self.model.backward(out.grad);
+        self.optimizer.apply_step(&mut self.model, self.config.lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
+
+        self.since_eval.add(out.loss, out.correct, images);
+        self.window.add(out.loss, out.correct, images);
+        self.step += 1;
+        self.examples_seen += images as u64;
+        self.cursor = end;
+        if self.cursor >= self.order.len() {
+            self.cursor = 0;
+        }
+        if self.evaluation_due() {
+            self.pending_eval = Some(PendingEval { position: 0, totals: Running::default() });
+        }
+        Ok(Tick::Trained { images })
+    }
+
+    /// True after the step that ends each of the `evals_per_epoch` equal parts of an epoch.
+    fn evaluation_due(&self) -> bool {
+        let per_epoch = (self.config.evals_per_epoch.max(1) as u64).min(self.steps_per_epoch);
+        let local = (self.step - 1) % self.steps_per_epoch + 1;
+        local == self.steps_per_epoch || (local * per_epoch) / self.steps_per_epoch > ((local - 1) * per_epoch) / self.steps_per_epoch
+    }
+
+    fn evaluate_chunk(&mut self) -> Tick {
+        let pending = self.pending_eval.as_mut().expect("an evaluation is pending");
+        let end = (pending.position + self.config.eval_chunk).min(self.val_indices.len());
+        let (x, labels) = self.dataset.batch(&self.val_indices[pending.position..end]);
+        let logits = self.model.forward(x, &mut Mode::Eval);
+        let out = softmax_cross_entropy(&logits, &labels);
+        pending.totals.add(out.loss, out.correct, labels.len());
+        pending.position = end;
+        if end < self.val_indices.len() {
+            return Tick::Evaluating;
+        }
+        let (val_loss, val_acc) = pending.totals.means().expect("validation set is not empty");
+        self.pending_eval = None;
+        let train = self.since_eval.means();
+        self.since_eval = Running::default();
+        let record = EvalRecord {
+            epoch: self.epoch(),
+            step: self.step,
+            examples_seen: self.examples_seen,
+            train_loss: train.map(|t| t.0),
+            train_acc: train.map(|t| t.1),
+            val_loss,
+            val_acc,
+        };
+        self.evals.push(record);
+        Tick::Evaluated(record)
+    }
+
+    /// Mean training loss and accuracy since the last call, if any step ran.
+    pub fn take_window(&mut self) -> Option<WindowStats> {
+        let (loss, acc) = self.window.means()?;
+        let stats = WindowStats { step: self.step, epoch: self.epoch(), examples_seen: self.examples_seen, loss, acc, steps: self.window.steps };
+        self.window = Running::default();
+        Some(stats)
+    }
+
+    /// Evaluation records produced since the last call.
+    pub fn take_evals(&mut self) -> Vec<EvalRecord> {
+        std::mem::take(&mut self.evals)
+    }
+
+    /// Loss and accuracy of the current model on a whole split, in one go.
+    pub fn evaluate_split(&mut self, split: Split) -> Option<(f32, f32)> {
+        let indices = self.dataset.indices(split);
+        evaluate(&mut self.model, &self.dataset, &indices, self.config.eval_chunk)
+    }
+}
+
+/// Mean loss and accuracy of `model` on the images at `indices`.
+pub fn evaluate(model: &mut Sequential, dataset: &Dataset, indices: &[usize], chunk: usize) -> Option<(f32, f32)> {
+    let mut totals = Running::default();
+    for part in indices.chunks(chunk.max(1)) {
+        let (x, labels) = dataset.batch(part);
+        let out = softmax_cross_entropy(&model.forward(x, &mut Mode::Eval), &labels);
+        totals.add(out.loss, out.correct, labels.len());
+    }
+    totals.means()
+}

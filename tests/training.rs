@@ -1,0 +1,126 @@
+//! Training mechanics end to end on the real MNIST file: determinism, frozen
+//! layers, divergence handling and a small convergence check.
+
+use std::sync::Arc;
+
+use finetune_lab::train::Tick;
+use finetune_lab::{decode_dataset, Dataset, Error, OptimizerSpec, TrainConfig, Trainer};
+
+fn mnist() -> Arc<Dataset> {
+    let bytes = std::fs::read("www/data/mnist.ftld.gz").expect("www/data/mnist.ftld.gz is committed");
+    Arc::new(decode_dataset("mnist.ftld.gz", &bytes).unwrap())
+}
+
+fn run_steps(trainer: &mut Trainer, steps: usize) {
+    let mut done = 0;
+    while done < steps {
+        match trainer.tick().unwrap() {
+            Tick::Trained { .. } => done += 1,
+            Tick::Done => break,
+            _ => {}
+        }
+    }
+}
+
+fn config(model: &str) -> TrainConfig {
+    TrainConfig { model: model.into(), batch_size: 16, dropout: 0.3, train_limit: Some(400), eval_chunk: 500, ..TrainConfig::default() }
+}
+
+#[test]
+fn same_seed_gives_bit_identical_weights_and_other_seeds_differ() {
+    let data = mnist();
+    let weights = |seed| {
+        let mut t = Trainer::new(TrainConfig { seed, ..config("lenet5") }, data.clone()).unwrap();
+        run_steps(&mut t, 8);
+        t.model().flat_weights()
+    };
+    let (a, b, c) = (weights(7), weights(7), weights(8));
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert_ne!(a, c);
+}
+
+#[test]
+fn frozen_layers_do_not_move_while_the_rest_trains() {
+    let data = mnist();
+    let mut t = Trainer::new(TrainConfig { optimizer: OptimizerSpec::named("momentum").unwrap(), lr: 0.05, ..config("lenet5") }, data).unwrap();
+    // Freeze both convolutions (layers 0 and 3) and the first dense layer (7).
+    for layer in [0, 3, 7] {
+        t.model_mut().set_frozen(layer, true).unwrap();
+    }
+    let snapshot = |t: &Trainer| -> Vec<Vec<u32>> {
+        t.model().slots().iter().map(|s| s.layer.params().iter().flat_map(|p| p.values().iter().map(|v| v.to_bits())).collect()).collect()
+    };
+    let before = snapshot(&t);
+    run_steps(&mut t, 10);
+    let after = snapshot(&t);
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        if [0, 3, 7].contains(&i) {
+            assert_eq!(b, a, "frozen layer {i} changed");
+        } else if !b.is_empty() {
+            assert_ne!(b, a, "trainable layer {i} did not change");
+        }
+    }
+    assert!(t.model_mut().set_frozen(1, true).is_err(), "ReLU has nothing to freeze");
+}
+
+#[test]
+fn loss_falls_on_a_small_subset() {
+    let mut t = Trainer::new(
+        TrainConfig { model: "mlp".into(), epochs: 3, batch_size: 32, train_limit: Some(1000), evals_per_epoch: 1, ..TrainConfig::default() },
+        mnist(),
+    )
+    .unwrap();
+    let mut records = Vec::new();
+    loop {
+        match t.tick().unwrap() {
+            Tick::Evaluated(r) => records.push(r),
+            Tick::Done => break,
+            _ => {}
+        }
+    }
+    assert_eq!(records.len(), 4, "one evaluation before training and one per epoch");
+    let (first, last) = (records[0], records[3]);
+    assert!(first.train_loss.is_none());
+    assert!(last.val_loss < 0.6 * first.val_loss, "validation loss {} → {}", first.val_loss, last.val_loss);
+    assert!(last.val_acc > 0.8, "validation accuracy {}", last.val_acc);
+    assert_eq!(last.epoch, 3.0);
+}
+
+#[test]
+fn divergence_is_an_error_and_keeps_the_last_finite_weights() {
+    let mut t = Trainer::new(
+        TrainConfig { optimizer: OptimizerSpec::named("sgd").unwrap(), lr: 1e6, ..config("mlp") },
+        mnist(),
+    )
+    .unwrap();
+    let mut last_good = t.model().flat_weights();
+    let err = loop {
+        match t.tick() {
+            Ok(_) => last_good = t.model().flat_weights(),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, Error::Diverged { .. }), "{err}");
+    assert!(err.to_string().contains("smaller learning rate"));
+    assert_eq!(t.model().flat_weights(), last_good, "the failed step changed the weights");
+}
+
+#[test]
+fn full_batch_and_stochastic_batch_sizes() {
+    let data = mnist();
+    let full = Trainer::new(TrainConfig { batch_size: 0, ..config("mlp") }, data.clone()).unwrap();
+    assert_eq!(full.status().steps_per_epoch, 1);
+    assert_eq!(full.status().batch_size, 400);
+    let sgd = Trainer::new(TrainConfig { batch_size: 1, ..config("mlp") }, data).unwrap();
+    assert_eq!(sgd.status().steps_per_epoch, 400);
+}
+
+#[test]
+fn bad_configurations_are_explained() {
+    let data = mnist();
+    let err = |c: TrainConfig| Trainer::new(c, data.clone()).err().expect("rejected").to_string();
+    assert!(err(TrainConfig { lr: -1.0, ..config("mlp") }).contains("learning rate"));
+    assert!(err(TrainConfig { model: "vgg".into(), ..config("mlp") }).contains("unknown model preset 'vgg'"));
+    assert!(err(TrainConfig { dropout: 1.0, ..config("mlp") }).contains("dropout"));
+    assert!(err(TrainConfig { epochs: 0, ..config("mlp") }).contains("epochs"));
+}

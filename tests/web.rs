@@ -1,0 +1,59 @@
+//! Runs in a real browser (`wasm-pack test --headless --chrome -- --test web`):
+//! the wasm API loads the shipped MNIST file, trains a few steps and the loss falls.
+
+#![cfg(target_arch = "wasm32")]
+
+use finetune_lab::api::{kernel_build, DatasetHandle, TrainerHandle};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MNIST: &[u8] = include_bytes!("../www/data/mnist.ftld.gz");
+
+fn config(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+fn number(obj: &JsValue, key: &str) -> f64 {
+    js_sys::Reflect::get(obj, &key.into()).unwrap().as_f64().unwrap_or_else(|| panic!("{key} is not a number"))
+}
+
+#[wasm_bindgen_test]
+fn trains_in_the_browser_and_the_loss_falls() {
+    assert!(!kernel_build().is_empty());
+    let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
+    assert_eq!(number(&data.info(), "images"), 10_000.0);
+    let mut trainer = TrainerHandle::new(
+        &data,
+        config(r#"{"model":"mlp","batch_size":32,"lr":0.002,"train_limit":640,"epochs":3,"evals_per_epoch":1,"eval_chunk":1000}"#),
+    )
+    .unwrap();
+    let mut evals = Vec::new();
+    loop {
+        let r = trainer.tick().unwrap();
+        let batch = trainer.take_evals();
+        evals.extend(js_sys::Array::from(&batch).iter());
+        if r < 0 {
+            break;
+        }
+    }
+    assert_eq!(evals.len(), 4);
+    let (first, last) = (number(&evals[0], "val_loss"), number(&evals[3], "val_loss"));
+    assert!(last < 0.7 * first, "validation loss {first} → {last}");
+    assert!(number(&evals[3], "val_acc") > 0.7);
+}
+
+#[wasm_bindgen_test]
+fn bad_input_gives_named_errors() {
+    let err = DatasetHandle::from_bytes("junk.bin", b"hello world").err().unwrap();
+    let err: js_sys::Error = err.into();
+    assert_eq!(String::from(err.name()), "DatasetError");
+    assert!(String::from(err.message()).contains("junk.bin"));
+
+    let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
+    let err: js_sys::Error = TrainerHandle::new(&data, config(r#"{"lr":"fast"}"#)).err().unwrap().into();
+    assert_eq!(String::from(err.name()), "ConfigError");
+    let err: js_sys::Error = TrainerHandle::new(&data, config(r#"{"learning_rate":0.1}"#)).err().unwrap().into();
+    assert!(String::from(err.message()).contains("learning_rate"), "unknown fields are named");
+}

@@ -1,0 +1,87 @@
+// The configuration form: reads it into a run configuration (the core's
+// TrainConfig), validating each field so a typo is caught before a run starts.
+
+const OPTIMIZERS = {
+  sgd: { kind: 'sgd', momentum: 0, nesterov: false },
+  momentum: { kind: 'sgd', momentum: 0.9, nesterov: false },
+  nesterov: { kind: 'sgd', momentum: 0.9, nesterov: true },
+  adam: { kind: 'adam' },
+  rmsprop: { kind: 'rmsprop' },
+  adagrad: { kind: 'adagrad' },
+};
+
+const INITS = {
+  'he-uniform': () => ({ kind: 'he_uniform' }),
+  'he-normal': () => ({ kind: 'he_normal' }),
+  'xavier-uniform': () => ({ kind: 'xavier_uniform' }),
+  'xavier-normal': () => ({ kind: 'xavier_normal' }),
+  uniform: (scale) => ({ kind: 'uniform', scale }),
+  normal: (scale) => ({ kind: 'normal', std: scale }),
+};
+
+// Field → [label, check(value) → error or null]
+const NUMBER_FIELDS = {
+  lr: ['Learning rate', (v) => (v > 0 ? null : 'must be greater than 0')],
+  batchSize: ['Batch size', (v) => (Number.isInteger(v) && v >= 0 ? null : 'must be a whole number ≥ 0')],
+  epochs: ['Epochs', (v) => (Number.isInteger(v) && v >= 1 && v <= 200 ? null : 'must be a whole number from 1 to 200')],
+  l1: ['L1', (v) => (v >= 0 ? null : 'must be ≥ 0')],
+  l2: ['L2', (v) => (v >= 0 ? null : 'must be ≥ 0')],
+  dropout: ['Dropout', (v) => (v >= 0 && v < 1 ? null : 'must be at least 0 and below 1')],
+  seed: ['Seed', (v) => (Number.isSafeInteger(v) && v >= 0 ? null : 'must be a whole number ≥ 0')],
+  initScale: ['Scale', (v) => (v >= 0 ? null : 'must be ≥ 0')],
+};
+
+export class Controls {
+  constructor(form) {
+    this.form = form;
+    this.errorBox = form.querySelector('[data-testid="form-error"]');
+    this.scaleField = form.querySelector('.init-scale');
+    form.elements.init.addEventListener('change', () => this.updateScaleVisibility());
+    this.updateScaleVisibility();
+  }
+
+  updateScaleVisibility() {
+    const init = this.form.elements.init.value;
+    this.scaleField.hidden = !(init === 'uniform' || init === 'normal');
+  }
+
+  onChange(callback) {
+    this.form.addEventListener('input', callback);
+    this.form.addEventListener('change', callback);
+  }
+
+  // Returns {datasetUrl, config} or null after showing what is wrong.
+  read() {
+    const f = this.form.elements;
+    const values = {};
+    const problems = [];
+    for (const [name, [label, check]] of Object.entries(NUMBER_FIELDS)) {
+      const input = f[name];
+      const raw = input.value.trim();
+      const value = Number(raw);
+      const problem = raw === '' || !Number.isFinite(value) ? 'is not a number' : check(value);
+      input.setAttribute('aria-invalid', problem ? 'true' : 'false');
+      if (problem) problems.push(`${label} ${problem} (got “${raw}”).`);
+      values[name] = value;
+    }
+    this.errorBox.hidden = problems.length === 0;
+    this.errorBox.textContent = problems.join('\n');
+    if (problems.length) return null;
+    return {
+      datasetUrl: f.dataset.value,
+      config: {
+        model: f.model.value,
+        init: INITS[f.init.value](values.initScale),
+        optimizer: OPTIMIZERS[f.optimizer.value],
+        lr: values.lr,
+        batch_size: values.batchSize,
+        epochs: values.epochs,
+        l1: values.l1,
+        l2: values.l2,
+        dropout: values.dropout,
+        seed: values.seed,
+        evals_per_epoch: 4,
+      },
+    };
+  }
+}
