@@ -42,7 +42,7 @@ pub struct TrainConfig {
     pub evals_per_epoch: u32,
     /// Validation images per unit of work, to keep each unit short.
     pub eval_chunk: usize,
-    /// Train on only the first N training images (in file order), if set.
+    /// Train on only N training images, if set, taken evenly from every class.
     pub train_limit: Option<usize>,
 }
 
@@ -219,7 +219,7 @@ impl Trainer {
         let optimizer = OptimizerState::new(config.optimizer, &model)?;
         let mut train_indices = dataset.indices(Split::Train);
         if let Some(limit) = config.train_limit {
-            train_indices.truncate(limit);
+            train_indices = dataset.balanced_subset(&train_indices, limit);
         }
         let val_indices = dataset.indices(Split::Validation);
         if train_indices.is_empty() {

@@ -63,7 +63,7 @@ fn every_corruption_has_its_own_message_naming_the_file() {
     b[CLASSES_AT] = 1;
     cases.push((b, "class count is 1"));
     cases.push((good[..good.len() - 3].to_vec(), "truncated: the header promises 4 images"));
-    cases.push((good[..10].to_vec(), "the file ends inside field 'height'"));
+    cases.push((good[..9].to_vec(), "the file ends inside field 'height'"));
     let mut b = good.clone();
     b.push(0);
     cases.push((b, "1 unexpected bytes after"));

@@ -5,25 +5,45 @@
 //! and rounding recovers the original byte exactly (the rounding error is at
 //! most 0.1275), so the conversion is lossless and reproducible byte for byte.
 //!
-//! The split is fixed per class, in the package's order: the first 80 % of
-//! each digit's images train, the next 10 % validate, the last 10 % test.
+//! The split is fixed and stratified: each digit's images are put in a
+//! random order drawn from a fixed seed ([`SPLIT_SEED`]), then the first 80 %
+//! train, the next 10 % validate and the last 10 % test. A random rather than
+//! contiguous split matters here: the package keeps MNIST's order, in which
+//! the writers change along the file, so a contiguous tail would be a
+//! different population from the training images.
 
+use rand::seq::SliceRandom;
 use serde::Deserialize;
 
 use super::{Dataset, Split};
 use crate::error::{Error, Result};
 use crate::nn::Shape;
+use crate::rng::stream;
+
+/// Seed of the per-class permutation that decides the split. Changing it changes the shipped file.
+pub const SPLIT_SEED: u64 = 20_261_128;
 
 #[derive(Deserialize)]
 struct ClassFile {
     data: Vec<f64>,
 }
 
-/// The split of the `i`-th of `n` images of one class: 80 / 10 / 10.
-pub fn split_for(i: usize, n: usize) -> Split {
-    if i * 10 < n * 8 {
+/// The split of each of `n` images of class `class`, in file order.
+pub fn class_splits(class: usize, n: usize) -> Vec<Split> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut stream(SPLIT_SEED, 1000 + class as u64));
+    let mut splits = vec![Split::Train; n];
+    for (rank, &i) in order.iter().enumerate() {
+        splits[i] = split_for(rank, n);
+    }
+    splits
+}
+
+/// The split of the image at `rank` in a class's shuffled order of `n`: 80 / 10 / 10.
+pub fn split_for(rank: usize, n: usize) -> Split {
+    if rank * 10 < n * 8 {
         Split::Train
-    } else if i * 10 < n * 9 {
+    } else if rank * 10 < n * 9 {
         Split::Validation
     } else {
         Split::Test
@@ -55,10 +75,8 @@ pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_fil
             }
             dataset.pixels.push((v * 255.0).round() as u8);
         }
-        for i in 0..count {
-            dataset.labels.push(label as u8);
-            dataset.splits.push(split_for(i, count));
-        }
+        dataset.labels.extend(std::iter::repeat(label as u8).take(count));
+        dataset.splits.extend(class_splits(label, count));
     }
     Ok(dataset)
 }
@@ -79,8 +97,9 @@ mod tests {
     }
 
     #[test]
-    fn split_is_80_10_10_per_class() {
-        let splits: Vec<Split> = (0..1000).map(|i| split_for(i, 1000)).collect();
+    fn split_is_80_10_10_per_class_and_interleaved() {
+        let splits = class_splits(3, 1000);
+        assert!(splits[..100].contains(&Split::Test), "the test images are spread through the class");
         assert_eq!(splits.iter().filter(|&&s| s == Split::Train).count(), 800);
         assert_eq!(splits.iter().filter(|&&s| s == Split::Validation).count(), 100);
         assert_eq!(splits.iter().filter(|&&s| s == Split::Test).count(), 100);

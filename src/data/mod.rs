@@ -69,6 +69,29 @@ impl Dataset {
         (0..self.len()).filter(|&i| self.splits[i] == split).collect()
     }
 
+    /// The first `limit` of `indices` taken round-robin over the classes
+    /// (first image of each class, then the second, …), so a small subset
+    /// stays balanced even though files store images class by class.
+    pub fn balanced_subset(&self, indices: &[usize], limit: usize) -> Vec<usize> {
+        let mut per_class: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); self.classes()];
+        for &i in indices {
+            per_class[self.labels[i] as usize].push_back(i);
+        }
+        let mut subset = Vec::with_capacity(limit.min(indices.len()));
+        while subset.len() < limit && per_class.iter().any(|q| !q.is_empty()) {
+            for queue in per_class.iter_mut() {
+                if subset.len() == limit {
+                    break;
+                }
+                if let Some(i) = queue.pop_front() {
+                    subset.push(i);
+                }
+            }
+        }
+        subset.sort_unstable();
+        subset
+    }
+
     pub fn split_sizes(&self) -> SplitSizes {
         let count = |s| self.splits.iter().filter(|&&x| x == s).count();
         SplitSizes { train: count(Split::Train), validation: count(Split::Validation), test: count(Split::Test) }

@@ -52,7 +52,7 @@ pub struct TrainArgs {
     /// Validation measurements per epoch.
     #[arg(long, default_value_t = 1)]
     evals_per_epoch: u32,
-    /// Train on only the first N training images.
+    /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
 }
