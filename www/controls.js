@@ -59,9 +59,14 @@ export class Controls {
       const input = f[name];
       const raw = input.value.trim();
       const value = Number(raw);
-      const problem = raw === '' || !Number.isFinite(value) ? 'is not a number' : check(value);
+      // A number input reports text it cannot parse as an empty value with validity.badInput set.
+      let problem;
+      if (input.validity && input.validity.badInput) problem = 'is not a number';
+      else if (raw === '') problem = 'is empty';
+      else if (!Number.isFinite(value)) problem = `is not a number (got “${raw}”)`;
+      else problem = check(value);
       input.setAttribute('aria-invalid', problem ? 'true' : 'false');
-      if (problem) problems.push(`${label} ${problem} (got “${raw}”).`);
+      if (problem) problems.push(`${label} ${problem}.`);
       values[name] = value;
     }
     this.errorBox.hidden = problems.length === 0;

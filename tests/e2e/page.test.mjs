@@ -1,0 +1,87 @@
+// Page tests: the real page, the real worker and wasm core, the real MNIST
+// file, in Debian's headless Chromium.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openLab, byTestId } from './browser.mjs';
+
+let lab;
+before(async () => {
+  lab = await openLab();
+});
+after(async () => {
+  await lab.close();
+});
+
+const stepOf = async (page) => {
+  const text = await byTestId(page, 'status').textContent();
+  const match = /step ([\d,]+)/.exec(text);
+  return match ? Number(match[1].replace(/,/g, '')) : null;
+};
+
+test('trains the MLP on MNIST with live charts, and Pause stops progress', async () => {
+  const { page } = lab;
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('20');
+  await byTestId(page, 'train').click();
+
+  // Validation accuracy rises well above chance (0.1) within seconds.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="val-acc"]').textContent) > 0.8, null, { timeout: 60_000 });
+  const points = Number(await byTestId(page, 'loss-chart').getAttribute('data-points'));
+  assert.ok(points >= 3, `loss chart has ${points} points`);
+  assert.ok(Number(await byTestId(page, 'train-loss').textContent()) < 2.3, 'training loss fell below the untrained ~2.3');
+  assert.ok(Number((await byTestId(page, 'images-per-s').textContent()).replace(/,/g, '')) > 0);
+  // The chart really drew lines: uPlot paints into a canvas.
+  assert.equal(await page.locator('[data-testid="acc-chart"] canvas').count(), 1);
+
+  await byTestId(page, 'pause').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'paused');
+  await page.waitForTimeout(300); // let the reply's progress message land
+  const stepAtPause = await stepOf(page);
+  await page.waitForTimeout(1500);
+  assert.equal(await stepOf(page), stepAtPause, 'no steps after Pause');
+
+  // Step advances exactly one training step.
+  await byTestId(page, 'step').click();
+  await page.waitForFunction((s) => document.querySelector('[data-testid="status"]').textContent.includes(`step ${s + 1} `), stepAtPause);
+
+  // Train resumes the same run instead of starting over.
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'running');
+  await page.waitForTimeout(500);
+  assert.ok((await stepOf(page)) > stepAtPause + 1, 'the run resumed where it paused');
+  await byTestId(page, 'pause').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'paused');
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
+test('bad field values are reported in the form and start nothing', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'lr').fill('');
+  await byTestId(page, 'dropout').fill('1.5');
+  await byTestId(page, 'train').click();
+  await page.waitForTimeout(300);
+  const message = await byTestId(page, 'form-error').textContent();
+  assert.match(message, /Learning rate is empty\./);
+  assert.match(message, /Dropout must be at least 0 and below 1\./);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'idle');
+  await byTestId(page, 'dropout').fill('0');
+  await byTestId(page, 'lr').fill('0.001');
+  assert.equal(await byTestId(page, 'form-error').isHidden(), true);
+});
+
+test('a diverging run says so and keeps its curves', async () => {
+  const { page } = lab;
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'optimizer').selectOption('sgd');
+  await byTestId(page, 'lr').fill('1');
+  await byTestId(page, 'l2').fill('1000'); // every step multiplies the weights by −999
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').classList.contains('error'), null, { timeout: 30_000 });
+  const status = await byTestId(page, 'status').textContent();
+  assert.match(status, /DivergedError: training diverged at step \d+/);
+  assert.ok(Number(await byTestId(page, 'loss-chart').getAttribute('data-points')) >= 1, 'curves measured before the failure are kept');
+  assert.equal(await byTestId(page, 'train').isEnabled(), true);
+  assert.deepEqual(lab.consoleErrors, []);
+});
