@@ -86,7 +86,12 @@ impl TrainerHandle {
     /// `config` is a `TrainConfig` as a plain object; missing fields take their defaults.
     #[wasm_bindgen(constructor)]
     pub fn new(dataset: &DatasetHandle, config: JsValue) -> Result<TrainerHandle, JsValue> {
-        let config: TrainConfig = serde_wasm_bindgen::from_value(config)
+        // Through JSON rather than serde_wasm_bindgen: that one only looks up the
+        // fields it knows, so a misspelt option would be silently ignored.
+        let json: String = js_sys::JSON::stringify(&config)
+            .map_err(|_| to_js_error(Error::Config("the run configuration cannot be written as JSON".into())))?
+            .into();
+        let config: TrainConfig = serde_json::from_str(&json)
             .map_err(|e| to_js_error(Error::Config(format!("the run configuration is not valid: {e}"))))?;
         let inner = Trainer::new(config, dataset.inner.clone()).map_err(to_js_error)?;
         Ok(TrainerHandle { inner })
