@@ -1,0 +1,91 @@
+// `make bench`: measurements printed as JSON lines, one per figure.
+//
+// page-train: the page itself trains LeNet-5 on MNIST for 5 epochs in headless
+// Chromium exactly as a user would (charts drawing), and we record the
+// validation accuracy, wall time, the page's own images/s readout (median of
+// its samples) and every main-thread task longer than 50 ms (Long Tasks API).
+// native-train: the same configuration through the native command line.
+
+import { execFileSync } from 'node:child_process';
+import { openLab, byTestId } from '../tests/e2e/browser.mjs';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : null;
+};
+
+async function pageTrain(model, epochs) {
+  const lab = await openLab();
+  const { page } = lab;
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    window.__speeds = [];
+    window.__vals = [];
+    const speed = document.querySelector('[data-testid="images-per-s"]');
+    const val = document.querySelector('[data-testid="val-acc"]');
+    new MutationObserver(() => window.__speeds.push(Number(speed.textContent.replace(/,/g, '')))).observe(speed, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(() => window.__vals.push(Number(val.textContent))).observe(val, { childList: true, characterData: true, subtree: true });
+  });
+  await byTestId(page, 'model').selectOption(model);
+  await byTestId(page, 'epochs').fill(String(epochs));
+  const started = Date.now();
+  const clickedAt = await page.evaluate(() => performance.now());
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 30 * 60_000 });
+  const seconds = (Date.now() - started) / 1000;
+  const result = await page.evaluate((since) => ({
+    // Only tasks while training count; page load (wasm compile, first layout) is separate.
+    longTasks: window.__longTasks.filter((t) => t.start >= since).map((t) => t.duration),
+    loadLongTasks: window.__longTasks.filter((t) => t.start < since).map((t) => t.duration),
+    speeds: window.__speeds.filter((v) => v > 0),
+    vals: window.__vals.filter((v) => Number.isFinite(v)),
+    test: Number(document.querySelector('[data-testid="test-acc"]').textContent),
+    build: document.querySelector('[data-testid="build"]').textContent,
+  }), clickedAt);
+  await lab.close();
+  const speeds = result.speeds;
+  return {
+    bench: 'page-train',
+    model,
+    epochs,
+    batch: 32,
+    build: result.build,
+    val_acc_final: result.vals.at(-1),
+    val_acc_best: Math.max(...result.vals),
+    test_acc: result.test,
+    seconds,
+    images_per_s_median: median(speeds),
+    images_per_s_min: Math.min(...speeds),
+    images_per_s_max: Math.max(...speeds),
+    long_tasks_over_50ms: result.longTasks.length,
+    longest_task_ms: result.longTasks.length ? Math.max(...result.longTasks) : 0,
+    long_tasks_before_training: result.loadLongTasks.length,
+    console_errors: lab.consoleErrors.length,
+  };
+}
+
+function nativeTrain(model, epochs) {
+  const out = execFileSync('cargo', ['run', '--quiet', '--release', '--bin', 'finetune-lab', '--', 'train', '--dataset', 'www/data/mnist.ftld.gz', '--model', model, '--epochs', String(epochs), '--seed', '1'], { encoding: 'utf8' });
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const final = lines.at(-1);
+  const evals = lines.slice(0, -1);
+  return {
+    bench: 'native-train',
+    model,
+    epochs,
+    batch: 32,
+    build: 'native',
+    val_acc_final: evals.at(-1).val_acc,
+    val_acc_best: Math.max(...evals.map((e) => e.val_acc)),
+    test_acc: final.test_acc,
+    seconds: final.seconds,
+    images_per_s: final.train_images_per_s,
+  };
+}
+
+const figures = [() => pageTrain('lenet5', 5), () => pageTrain('mlp', 5), () => nativeTrain('lenet5', 5)];
+for (const figure of figures) console.log(JSON.stringify(await figure()));
