@@ -13,8 +13,14 @@ setup:
 # The release wasm the page loads, plus the chart library copied from node_modules.
 build: setup wasm vendor
 
+# Two builds: simd128 for every current browser, and one that also uses relaxed
+# SIMD (fused multiply-add) where the browser has it; www/wasm-build.js picks.
+RELAXED_RUSTFLAGS := -C target-feature=+simd128,+relaxed-simd
+RELAXED_ENV := RUSTFLAGS="$(RELAXED_RUSTFLAGS)" CARGO_TARGET_DIR=target/relaxed
+
 wasm:
 	wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(PKG)
+	$(RELAXED_ENV) wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(PKG)-relaxed
 
 vendor:
 	@mkdir -p www/vendor
@@ -35,6 +41,7 @@ check-data:
 
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
+	$(RELAXED_ENV) CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 
 test-page:
 	node --test --test-concurrency=1 tests/e2e/
@@ -44,4 +51,4 @@ bench: build
 
 clean:
 	cargo clean
-	rm -rf $(PKG) www/vendor
+	rm -rf $(PKG) $(PKG)-relaxed www/vendor

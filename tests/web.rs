@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use finetune_lab::api::{kernel_build, DatasetHandle, TrainerHandle};
+use finetune_lab::kernels::{self, conformance};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -56,4 +57,16 @@ fn bad_input_gives_named_errors() {
     assert_eq!(String::from(err.name()), "ConfigError");
     let err: js_sys::Error = TrainerHandle::new(&data, config(r#"{"learning_rate":0.1}"#)).err().unwrap().into();
     assert!(String::from(err.message()).contains("learning_rate"), "unknown fields are named");
+}
+
+#[wasm_bindgen_test]
+fn every_kernel_implementation_matches_the_scalar_reference() {
+    // The page's build has simd128 (and the relaxed build relaxed SIMD too).
+    assert!(kernels::available().len() >= 2, "this wasm build has no SIMD kernels");
+    conformance::check_reference().unwrap();
+    for &implementation in kernels::available() {
+        conformance::check_gemm(implementation).unwrap();
+    }
+    conformance::check_im2col_adjoint().unwrap();
+    kernels::set_active(kernels::best());
 }

@@ -45,7 +45,11 @@ function send(type, payload = {}) {
 }
 
 function startWorker() {
-  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  // ?build=simd128|relaxed on the page chooses the wasm build (default: the best this browser runs).
+  const workerUrl = new URL('./worker.js', import.meta.url);
+  const build = new URLSearchParams(location.search).get('build');
+  if (build) workerUrl.searchParams.set('build', build);
+  worker = new Worker(workerUrl, { type: 'module' });
   worker.onmessage = (event) => onWorkerMessage(event.data);
   worker.onerror = (event) => {
     event.preventDefault();

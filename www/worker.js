@@ -2,8 +2,8 @@
 // CHUNK_MS and yields between them, so `pause` and `step` get through at once,
 // and batches progress into a few messages per second.
 
-import init, { DatasetHandle, TrainerHandle, kernelBuild } from './pkg/finetune_lab.js';
 import { message, versionError } from './protocol.js';
+import { chooseBuild } from './wasm-build.js';
 
 const CHUNK_MS = 25;
 const PROGRESS_MS = 250;
@@ -129,7 +129,15 @@ const handlers = {
   },
 };
 
-const ready = init().then(() => post('ready', { build: kernelBuild() }));
+// The build comes from the worker's own URL (?build=…), set by the page.
+let DatasetHandle, TrainerHandle;
+const ready = (async () => {
+  const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
+  const wasm = await import(build.url);
+  await wasm.default();
+  ({ DatasetHandle, TrainerHandle } = wasm);
+  post('ready', { build: wasm.kernelBuild() });
+})();
 ready.catch((err) => postError(err));
 
 self.onmessage = async (event) => {

@@ -3,38 +3,117 @@
 //! convolution into a matrix multiply.
 //!
 //! Every kernel works on plain row-major `f32` slices so that any
-//! implementation can plug in. `scalar` is the reference implementation and
-//! the only one for now; faster builds (wasm simd128, relaxed SIMD) go beside
-//! it and must agree with it on every shape, including empty and ragged ones.
+//! implementation can plug in. `scalar` is the reference and is always
+//! compiled; the wasm simd128 kernels (and their relaxed-SIMD variant, in a
+//! build with `+relaxed-simd`) plug in beside it. The best available one is
+//! active by default; tests and benchmarks switch between them at run time
+//! and check each against the scalar reference.
 
+pub mod conformance;
 pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use serde::{Deserialize, Serialize};
 
 pub use scalar::ConvGeometry;
 
-/// Name of the kernel implementation compiled into this build, shown by the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Implementation {
+    Scalar = 0,
+    Simd128 = 1,
+    Relaxed = 2,
+}
+
+impl Implementation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Implementation::Scalar => "scalar",
+            Implementation::Simd128 => "simd128",
+            Implementation::Relaxed => "relaxed",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<Self> {
+        available().iter().copied().find(|i| i.name() == name)
+    }
+}
+
+/// The implementations compiled into this build, slowest first.
+pub fn available() -> &'static [Implementation] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+    return &[Implementation::Scalar, Implementation::Simd128, Implementation::Relaxed];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+    return &[Implementation::Scalar, Implementation::Simd128];
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    return &[Implementation::Scalar];
+}
+
+/// The fastest implementation of this build: what the page runs.
+pub fn best() -> Implementation {
+    *available().last().expect("scalar is always available")
+}
+
+const UNSET: u8 = u8::MAX;
+static ACTIVE: AtomicU8 = AtomicU8::new(UNSET);
+
+pub fn active() -> Implementation {
+    match ACTIVE.load(Ordering::Relaxed) {
+        0 => Implementation::Scalar,
+        1 => Implementation::Simd128,
+        2 => Implementation::Relaxed,
+        _ => best(),
+    }
+}
+
+/// Switches every kernel to `implementation` (for tests and benchmarks).
+/// Returns false, changing nothing, if this build does not have it.
+pub fn set_active(implementation: Implementation) -> bool {
+    if !available().contains(&implementation) {
+        return false;
+    }
+    ACTIVE.store(implementation as u8, Ordering::Relaxed);
+    true
+}
+
+/// Name of the build's best kernel implementation, shown by the page.
 pub fn build_name() -> &'static str {
-    "scalar"
+    best().name()
+}
+
+macro_rules! dispatch_gemm {
+    ($name:ident, $m:ident, $n:ident, $k:ident, $a:ident, $b:ident, $c:ident, $acc:ident) => {
+        match active() {
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Implementation::Simd128 => simd128::$name::<false>($m, $n, $k, $a, $b, $c, $acc),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+            Implementation::Relaxed => simd128::$name::<true>($m, $n, $k, $a, $b, $c, $acc),
+            _ => scalar::$name($m, $n, $k, $a, $b, $c, $acc),
+        }
+    };
 }
 
 /// `C[m×n] (+)= A[m×k] · B[k×n]`; `accumulate = false` overwrites C.
 #[inline]
 pub fn gemm_nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    scalar::gemm_nn(m, n, k, a, b, c, accumulate)
+    dispatch_gemm!(gemm_nn, m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A[m×k] · B[n×k]ᵀ`.
 #[inline]
 pub fn gemm_nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    scalar::gemm_nt(m, n, k, a, b, c, accumulate)
+    dispatch_gemm!(gemm_nt, m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A[k×m]ᵀ · B[k×n]`.
 #[inline]
 pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    scalar::gemm_tn(m, n, k, a, b, c, accumulate)
+    dispatch_gemm!(gemm_tn, m, n, k, a, b, c, accumulate)
 }
 
 /// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`.

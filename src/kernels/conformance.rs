@@ -1,0 +1,129 @@
+//! The kernel conformance suite: every implementation against the scalar
+//! reference (and the reference against a float64 triple loop) on random
+//! shapes, including empty, 1×1 and sizes that are not multiples of any tile
+//! or vector width. Run natively by `tests/kernels.rs` and in the browser by
+//! `tests/web.rs`, for every implementation the build has.
+
+use rand::{Rng as _, SeedableRng};
+
+use super::{scalar, ConvGeometry, Implementation};
+
+/// (m, n, k) cases: empty dimensions, 1×1, tails on every side of the 8×8
+/// tile, and the shapes LeNet-5 and the MLP use.
+pub const GEMM_SHAPES: &[(usize, usize, usize)] = &[
+    (0, 0, 0),
+    (0, 5, 3),
+    (4, 0, 3),
+    (3, 4, 0),
+    (1, 1, 1),
+    (7, 9, 13),
+    (8, 8, 8),
+    (9, 17, 5),
+    (16, 16, 16),
+    (33, 17, 65),
+    (6, 25, 300),
+    (6, 784, 25),
+    (16, 100, 150),
+    (150, 100, 16),
+    (32, 120, 400),
+    (64, 128, 784),
+];
+
+fn random(len: usize, rng: &mut crate::rng::Rng) -> Vec<f32> {
+    (0..len).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
+}
+
+fn close(got: &[f32], expected: &[f32], k: usize) -> Result<(), String> {
+    // Different summation orders (and fused multiply-add) differ by rounding
+    // only: allow a few ulps per accumulated product.
+    let tolerance = 4.0 * f32::EPSILON * (k.max(1) as f32);
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        if (g - e).abs() > tolerance * (1.0 + e.abs()) * 4.0 {
+            return Err(format!("element {i}: {g} vs reference {e}"));
+        }
+    }
+    Ok(())
+}
+
+fn naive(m: usize, n: usize, k: usize, a: impl Fn(usize, usize) -> f32, b: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a(i, p) as f64 * b(p, j) as f64).sum::<f64>() as f32;
+        }
+    }
+    c
+}
+
+/// Checks the scalar reference against float64 sums.
+pub fn check_reference() -> Result<(), String> {
+    let mut rng = crate::rng::Rng::seed_from_u64(11);
+    for &(m, n, k) in GEMM_SHAPES {
+        let a = random(m * k, &mut rng);
+        let b = random(k * n, &mut rng);
+        let mut c = vec![1.0; m * n];
+        scalar::gemm_nn(m, n, k, &a, &b, &mut c, false);
+        close(&c, &naive(m, n, k, |i, p| a[i * k + p], |p, j| b[p * n + j]), k).map_err(|e| format!("scalar nn {m}×{n}×{k}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Checks `implementation` against the scalar reference for all three GEMM
+/// forms, with and without accumulation. The active implementation is restored afterwards.
+pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
+    let previous = super::active();
+    let mut rng = crate::rng::Rng::seed_from_u64(12);
+    let result = (|| {
+        for &(m, n, k) in GEMM_SHAPES {
+            let a = random(m * k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let c0 = random(m * n, &mut rng);
+            for accumulate in [false, true] {
+                for form in ["nn", "nt", "tn"] {
+                    let run = |which| {
+                        assert!(super::set_active(which));
+                        let mut c = c0.clone();
+                        match form {
+                            // The same buffers read as A[m×k]/B[k×n], B stored transposed (n×k), A stored transposed (k×m).
+                            "nn" => super::gemm_nn(m, n, k, &a, &b, &mut c, accumulate),
+                            "nt" => super::gemm_nt(m, n, k, &a, &b, &mut c, accumulate),
+                            _ => super::gemm_tn(m, n, k, &a, &b, &mut c, accumulate),
+                        }
+                        c
+                    };
+                    let got = run(implementation);
+                    let expected = run(Implementation::Scalar);
+                    close(&got, &expected, k)
+                        .map_err(|e| format!("{} gemm_{form} {m}×{n}×{k} accumulate={accumulate}: {e}", implementation.name()))?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    super::set_active(previous);
+    result
+}
+
+/// `<im2col(x), y> = <x, col2im(y)>`: col2im is exactly the adjoint, so the
+/// convolution's input gradient is right whenever its forward pass is.
+pub fn check_im2col_adjoint() -> Result<(), String> {
+    let mut rng = crate::rng::Rng::seed_from_u64(13);
+    for g in [
+        ConvGeometry { channels: 1, height: 5, width: 5, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
+        ConvGeometry { channels: 3, height: 7, width: 6, kernel_h: 2, kernel_w: 2, stride: 2, padding: 0 },
+        ConvGeometry { channels: 2, height: 4, width: 9, kernel_h: 5, kernel_w: 5, stride: 3, padding: 2 },
+    ] {
+        let x = random(g.input_len(), &mut rng);
+        let y = random(g.cols_len(), &mut rng);
+        let mut cols = vec![0.0; g.cols_len()];
+        super::im2col(&g, &x, &mut cols);
+        let mut back = vec![0.0; g.input_len()];
+        super::col2im(&g, &y, &mut back);
+        let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
+        let rhs: f64 = x.iter().zip(&back).map(|(a, b)| *a as f64 * *b as f64).sum();
+        if (lhs - rhs).abs() > 1e-4 {
+            return Err(format!("{g:?}: {lhs} vs {rhs}"));
+        }
+    }
+    Ok(())
+}

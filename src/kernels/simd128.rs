@@ -1,0 +1,194 @@
+//! WebAssembly SIMD (simd128) matrix multiply, with an optional relaxed-SIMD
+//! fused multiply-add.
+//!
+//! One packed, register-blocked kernel serves all three forms a forward and
+//! backward pass need: the transposes are absorbed while packing.
+//! - B is packed once per call into panels of `NR = 8` columns, `k` rows each
+//!   (`panel[p·NR + c] = B(p, j0 + c)`), zero-padded on the right edge.
+//! - A is packed `MR` rows at a time (`panel[p·MR + r] = A(i0 + r, p)`).
+//! - The microkernel keeps an `MR × 8` tile of C in `2·MR` v128 accumulators,
+//!   broadcasting one A value per row with `v128_load32_splat`.
+//!
+//! Why `MR = 8` (16 accumulators): with fewer, each B load feeds too few
+//! multiply-adds and the loop is bound by loads; x86-64 has 16 vector
+//! registers, so 16 accumulators plus two B vectors spill a little, which the
+//! benchmark shows is still the faster trade (`make bench`, gemm figures).
+//!
+//! Why the relaxed variant is written out: LLVM never fuses `f32x4_mul` +
+//! `f32x4_add` into `f32x4_relaxed_madd` on its own, because the relaxed
+//! instruction may round differently. So the relaxed build calls it
+//! explicitly, and its results may differ in the last bits from simd128 (and
+//! between machines whose engines do or do not fuse).
+
+use core::arch::wasm32::*;
+use std::cell::RefCell;
+
+const NR: usize = 8;
+const MR: usize = 8;
+
+/// How to read element `(row, col)` of an operand stored row-major.
+#[derive(Clone, Copy)]
+enum View {
+    /// The operand itself: element (r, c) at `r·ld + c`.
+    Normal { ld: usize },
+    /// Its transpose is stored: element (r, c) at `c·ld + r`.
+    Transposed { ld: usize },
+}
+
+impl View {
+    #[inline(always)]
+    fn at(self, r: usize, c: usize) -> usize {
+        match self {
+            View::Normal { ld } => r * ld + c,
+            View::Transposed { ld } => c * ld + r,
+        }
+    }
+}
+
+thread_local! {
+    static PACKED_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn gemm_nn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    gemm::<RELAXED>(m, n, k, a, View::Normal { ld: k }, b, View::Normal { ld: n }, c, accumulate)
+}
+
+pub fn gemm_nt<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    gemm::<RELAXED>(m, n, k, a, View::Normal { ld: k }, b, View::Transposed { ld: k }, c, accumulate)
+}
+
+pub fn gemm_tn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    gemm::<RELAXED>(m, n, k, a, View::Transposed { ld: m }, b, View::Normal { ld: n }, c, accumulate)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, b: &[f32], bv: View, c: &mut [f32], accumulate: bool) {
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let panels = n.div_ceil(NR);
+    PACKED_B.with_borrow_mut(|pb| {
+        pb.clear();
+        pb.resize(panels * k * NR, 0.0);
+        pack_b(b, bv, k, n, pb);
+        PACKED_A.with_borrow_mut(|pa| {
+            pa.clear();
+            pa.resize(k * MR, 0.0);
+            for i0 in (0..m).step_by(MR) {
+                let rows = MR.min(m - i0);
+                pack_a(a, av, i0, rows, k, pa);
+                for panel in 0..panels {
+                    let j0 = panel * NR;
+                    let cols = NR.min(n - j0);
+                    let tile = &pb[panel * k * NR..(panel + 1) * k * NR];
+                    // SAFETY: `pa` holds k·MR values and `tile` k·NR, as the microkernel reads.
+                    let acc = unsafe { microkernel::<RELAXED>(k, pa.as_ptr(), tile.as_ptr()) };
+                    add_tile(&acc, c, n, i0, j0, rows, cols);
+                }
+            }
+        });
+    });
+}
+
+/// `out[p·MR + r] = A(i0 + r, p)`, zero for rows past the edge.
+fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, k: usize, out: &mut [f32]) {
+    if rows < MR {
+        out.fill(0.0);
+    }
+    match view {
+        View::Transposed { ld } => {
+            // Row p of the stored transpose holds A(·, p): contiguous runs.
+            for (p, dst) in out.chunks_exact_mut(MR).enumerate().take(k) {
+                dst[..rows].copy_from_slice(&a[p * ld + i0..p * ld + i0 + rows]);
+            }
+        }
+        View::Normal { .. } => {
+            for r in 0..rows {
+                for p in 0..k {
+                    out[p * MR + r] = a[view.at(i0 + r, p)];
+                }
+            }
+        }
+    }
+}
+
+/// Panels of NR columns: `out[panel·k·NR + p·NR + c] = B(p, panel·NR + c)`.
+fn pack_b(b: &[f32], view: View, k: usize, n: usize, out: &mut [f32]) {
+    for (panel, dst) in out.chunks_exact_mut(k * NR).enumerate() {
+        let j0 = panel * NR;
+        let cols = NR.min(n - j0);
+        match view {
+            View::Normal { ld } => {
+                for (p, row) in dst.chunks_exact_mut(NR).enumerate() {
+                    row[..cols].copy_from_slice(&b[p * ld + j0..p * ld + j0 + cols]);
+                }
+            }
+            View::Transposed { ld } => {
+                for c in 0..cols {
+                    let src = &b[(j0 + c) * ld..(j0 + c) * ld + k];
+                    for (p, &v) in src.iter().enumerate() {
+                        dst[p * NR + c] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn madd<const RELAXED: bool>(a: v128, b: v128, acc: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    if RELAXED {
+        return f32x4_relaxed_madd(a, b, acc);
+    }
+    f32x4_add(f32x4_mul(a, b), acc)
+}
+
+/// The `MR × NR` product of a packed A panel and a packed B panel over `k`.
+///
+/// # Safety
+/// `a` must point to `k·MR` readable floats and `b` to `k·NR`.
+#[inline(always)]
+unsafe fn microkernel<const RELAXED: bool>(k: usize, a: *const f32, b: *const f32) -> [[v128; 2]; MR] {
+    let mut acc = [[f32x4_splat(0.0); 2]; MR];
+    for p in 0..k {
+        let b0 = v128_load(b.add(p * NR) as *const v128);
+        let b1 = v128_load(b.add(p * NR + 4) as *const v128);
+        let ap = a.add(p * MR);
+        for (r, row) in acc.iter_mut().enumerate() {
+            let x = v128_load32_splat(ap.add(r) as *const u32);
+            row[0] = madd::<RELAXED>(x, b0, row[0]);
+            row[1] = madd::<RELAXED>(x, b1, row[1]);
+        }
+    }
+    acc
+}
+
+/// C[i0.., j0..] += the valid `rows × cols` part of the tile.
+fn add_tile(acc: &[[v128; 2]; MR], c: &mut [f32], n: usize, i0: usize, j0: usize, rows: usize, cols: usize) {
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        let dst = &mut c[(i0 + r) * n + j0..(i0 + r) * n + j0 + cols];
+        if cols == NR {
+            // SAFETY: dst has exactly 8 floats; unaligned v128 loads/stores are allowed in wasm.
+            unsafe {
+                let p = dst.as_mut_ptr();
+                v128_store(p as *mut v128, f32x4_add(v128_load(p as *const v128), row[0]));
+                v128_store(p.add(4) as *mut v128, f32x4_add(v128_load(p.add(4) as *const v128), row[1]));
+            }
+        } else {
+            let mut lanes = [0.0f32; NR];
+            // SAFETY: lanes has room for two v128.
+            unsafe {
+                v128_store(lanes.as_mut_ptr() as *mut v128, row[0]);
+                v128_store(lanes.as_mut_ptr().add(4) as *mut v128, row[1]);
+            }
+            for (d, v) in dst.iter_mut().zip(lanes) {
+                *d += v;
+            }
+        }
+    }
+}
