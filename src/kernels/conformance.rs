@@ -112,13 +112,29 @@ pub fn check_im2col_adjoint() -> Result<(), String> {
         ConvGeometry { channels: 1, height: 5, width: 5, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
         ConvGeometry { channels: 3, height: 7, width: 6, kernel_h: 2, kernel_w: 2, stride: 2, padding: 0 },
         ConvGeometry { channels: 2, height: 4, width: 9, kernel_h: 5, kernel_w: 5, stride: 3, padding: 2 },
+        ConvGeometry { channels: 1, height: 28, width: 28, kernel_h: 5, kernel_w: 5, stride: 1, padding: 2 },
+        ConvGeometry { channels: 1, height: 6, width: 6, kernel_h: 3, kernel_w: 3, stride: 2, padding: 3 },
     ] {
         let x = random(g.input_len(), &mut rng);
         let y = random(g.cols_len(), &mut rng);
         let mut cols = vec![0.0; g.cols_len()];
-        super::im2col(&g, &x, &mut cols);
+        super::im2col(&g, &x, &mut cols, g.col_cols());
         let mut back = vec![0.0; g.input_len()];
-        super::col2im(&g, &y, &mut back);
+        super::col2im(&g, &y, &mut back, g.col_cols());
+        // im2col itself, against its definition with every bound checked.
+        let (ow, p) = (g.out_width(), g.col_cols());
+        for (r, row) in cols.chunks_exact(p.max(1)).enumerate().take(g.col_rows()) {
+            let (ch, ky, kx) = (r / (g.kernel_h * g.kernel_w), (r / g.kernel_w) % g.kernel_h, r % g.kernel_w);
+            for (q, &v) in row.iter().enumerate() {
+                let iy = ((q / ow) * g.stride + ky) as isize - g.padding as isize;
+                let ix = ((q % ow) * g.stride + kx) as isize - g.padding as isize;
+                let inside = iy >= 0 && ix >= 0 && (iy as usize) < g.height && (ix as usize) < g.width;
+                let expected = if inside { x[ch * g.height * g.width + iy as usize * g.width + ix as usize] } else { 0.0 };
+                if v != expected {
+                    return Err(format!("{g:?}: im2col row {r} column {q} is {v}, expected {expected}"));
+                }
+            }
+        }
         let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| *a as f64 * *b as f64).sum();
         if (lhs - rhs).abs() > 1e-4 {

@@ -116,21 +116,28 @@ pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     dispatch_gemm!(gemm_tn, m, n, k, a, b, c, accumulate)
 }
 
-/// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`.
+/// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at
+/// `cols[r·ld]` (`ld ≥ OH·OW`; a batch lays its images side by side).
 #[inline]
-pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32]) {
+pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "im2col: image length");
-    assert_eq!(cols.len(), g.cols_len(), "im2col: columns length");
-    scalar::im2col(g, image, cols)
+    check_cols(g, cols.len(), ld);
+    scalar::im2col(g, image, cols, ld)
 }
 
-/// Columns `(C·kh·kw, OH·OW)` → one image `(C, H, W)`, summing overlaps.
-/// The image is overwritten.
+/// Columns → one image `(C, H, W)`, summing overlaps; the image is overwritten.
 #[inline]
-pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32]) {
+pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "col2im: image length");
-    assert_eq!(cols.len(), g.cols_len(), "col2im: columns length");
-    scalar::col2im(g, cols, image)
+    check_cols(g, cols.len(), ld);
+    scalar::col2im(g, cols, image, ld)
+}
+
+fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {
+    let (rows, width) = (g.col_rows(), g.col_cols());
+    assert!(ld >= width, "im2col: row stride {ld} below row length {width}");
+    let needed = if rows == 0 { 0 } else { (rows - 1) * ld + width };
+    assert!(len >= needed, "im2col: columns hold {len} values, need {needed}");
 }
 
 fn check_gemm(m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {

@@ -108,14 +108,28 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
     sum
 }
 
-pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32]) {
+/// The output columns `ox` whose input column `ox·stride + kx − padding`
+/// lies inside the image: a half-open range, so the copy loops need no branch.
+fn valid_columns(g: &ConvGeometry, kx: usize, ow: usize) -> (usize, usize) {
+    let lo = g.padding.saturating_sub(kx).div_ceil(g.stride);
+    // ix < width  ⇔  ox·stride < width + padding − kx
+    let limit = (g.width + g.padding).saturating_sub(kx);
+    let hi = limit.div_ceil(g.stride).min(ow);
+    (lo.min(hi), hi)
+}
+
+/// One image `(C, H, W)` into rows `C·kh·kw` of `cols`, each row `OH·OW`
+/// long and starting `ld` floats after the previous (so a batch's images can
+/// sit side by side in one wide matrix).
+pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
     let (oh, ow) = (g.out_height(), g.out_width());
     let mut row = 0;
     for ch in 0..g.channels {
         let plane = &image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
         for ky in 0..g.kernel_h {
             for kx in 0..g.kernel_w {
-                let out = &mut cols[row * oh * ow..(row + 1) * oh * ow];
+                let (lo, hi) = valid_columns(g, kx, ow);
+                let out = &mut cols[row * ld..row * ld + oh * ow];
                 for oy in 0..oh {
                     let iy = (oy * g.stride + ky) as isize - g.padding as isize;
                     let out_row = &mut out[oy * ow..(oy + 1) * ow];
@@ -124,9 +138,15 @@ pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32]) {
                         continue;
                     }
                     let in_row = &plane[iy as usize * g.width..(iy as usize + 1) * g.width];
-                    for (ox, v) in out_row.iter_mut().enumerate() {
-                        let ix = (ox * g.stride + kx) as isize - g.padding as isize;
-                        *v = if ix < 0 || ix >= g.width as isize { 0.0 } else { in_row[ix as usize] };
+                    out_row[..lo].fill(0.0);
+                    out_row[hi..].fill(0.0);
+                    let first = lo * g.stride + kx - g.padding;
+                    if g.stride == 1 {
+                        out_row[lo..hi].copy_from_slice(&in_row[first..first + (hi - lo)]);
+                    } else {
+                        for (j, v) in out_row[lo..hi].iter_mut().enumerate() {
+                            *v = in_row[first + j * g.stride];
+                        }
                     }
                 }
                 row += 1;
@@ -135,7 +155,8 @@ pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32]) {
     }
 }
 
-pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32]) {
+/// The adjoint of [`im2col`]: sums the columns back into one image, which is overwritten.
+pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     image.fill(0.0);
     let (oh, ow) = (g.out_height(), g.out_width());
     let mut row = 0;
@@ -143,18 +164,17 @@ pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32]) {
         let plane = &mut image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
         for ky in 0..g.kernel_h {
             for kx in 0..g.kernel_w {
-                let src = &cols[row * oh * ow..(row + 1) * oh * ow];
+                let (lo, hi) = valid_columns(g, kx, ow);
+                let src = &cols[row * ld..row * ld + oh * ow];
                 for oy in 0..oh {
                     let iy = (oy * g.stride + ky) as isize - g.padding as isize;
                     if iy < 0 || iy >= g.height as isize {
                         continue;
                     }
                     let in_row = &mut plane[iy as usize * g.width..(iy as usize + 1) * g.width];
-                    for (ox, &v) in src[oy * ow..(oy + 1) * ow].iter().enumerate() {
-                        let ix = (ox * g.stride + kx) as isize - g.padding as isize;
-                        if ix >= 0 && (ix as usize) < g.width {
-                            in_row[ix as usize] += v;
-                        }
+                    let first = lo * g.stride + kx - g.padding;
+                    for (j, &v) in src[oy * ow + lo..oy * ow + hi].iter().enumerate() {
+                        in_row[first + j * g.stride] += v;
                     }
                 }
                 row += 1;

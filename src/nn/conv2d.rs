@@ -1,8 +1,10 @@
 //! 2-D convolution (cross-correlation, as every framework computes it) with
 //! stride and zero padding, over any number of input channels.
 //!
-//! Each image is unfolded with im2col into a `(C·k·k, OH·OW)` matrix, so the
-//! forward pass is one matrix multiply per image; the weights are stored
+//! The whole batch is unfolded with im2col into one `(C·k·k, batch·OH·OW)`
+//! matrix (image `n` in columns `n·P..(n+1)·P`), so each pass is a single
+//! large matrix multiply rather than one small one per image — the small
+//! ones (6 filters!) waste most of a SIMD tile. The weights are stored
 //! `(filters, C·k·k)`, the layout PyTorch calls `(F, C, kh, kw)`.
 
 use ndarray::Array2;
@@ -16,8 +18,8 @@ pub struct Conv2d {
     geometry: ConvGeometry,
     filters: usize,
     params: [Param; 2],
-    /// im2col of every image of the last training batch, `(batch, C·k·k·OH·OW)`.
-    cached_cols: Option<Array2<f32>>,
+    /// im2col of the last training batch, `(C·k·k, batch·OH·OW)`.
+    cached_cols: Option<Vec<f32>>,
 }
 
 impl Conv2d {
@@ -53,20 +55,28 @@ impl Layer for Conv2d {
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         expect_width("conv2d", &x, self.input_shape());
         let g = self.geometry;
-        let (k, p) = (g.col_rows(), g.col_cols());
+        let (k, p, f) = (g.col_rows(), g.col_cols(), self.filters);
         let batch = x.nrows();
+        let wide = batch * p;
         let x = x.as_standard_layout();
-        let mut cols = Array2::<f32>::zeros((batch, k * p));
-        let mut y = Array2::<f32>::zeros((batch, self.filters * p));
+        let mut cols = vec![0.0f32; k * wide];
+        for (n, image) in x.outer_iter().enumerate() {
+            let end = if k == 0 { 0 } else { (k - 1) * wide + (n + 1) * p };
+            kernels::im2col(&g, image.to_slice().expect("standard layout"), &mut cols[n * p..end], wide);
+        }
+        // (F, batch·P) = W (F, K) · cols (K, batch·P)
+        let mut wide_out = vec![0.0f32; f * wide];
         let [weight, bias] = &self.params;
-        for ((image, mut image_cols), mut out) in x.outer_iter().zip(cols.outer_iter_mut()).zip(y.outer_iter_mut()) {
-            let image_cols = image_cols.as_slice_mut().expect("row of a fresh array");
-            kernels::im2col(&g, image.as_slice().expect("standard layout"), image_cols);
-            let out = out.as_slice_mut().expect("row of a fresh array");
-            kernels::gemm_nn(self.filters, p, k, weight.values(), image_cols, out, false);
-            if p > 0 {
-                for (row, b) in out.chunks_exact_mut(p).zip(bias.values()) {
-                    row.iter_mut().for_each(|v| *v += b);
+        kernels::gemm_nn(f, wide, k, weight.values(), &cols, &mut wide_out, false);
+        // Regroup to one row per image, (F, P) each, adding the bias on the way.
+        let mut y = Array2::<f32>::zeros((batch, f * p));
+        if p > 0 {
+            for (n, mut out) in y.outer_iter_mut().enumerate() {
+                let out = out.as_slice_mut().expect("row of a fresh array");
+                for (c, (dst, b)) in out.chunks_exact_mut(p).zip(bias.values()).enumerate() {
+                    for (d, s) in dst.iter_mut().zip(&wide_out[c * wide + n * p..c * wide + (n + 1) * p]) {
+                        *d = s + b;
+                    }
                 }
             }
         }
@@ -77,30 +87,39 @@ impl Layer for Conv2d {
     fn backward(&mut self, grad_out: Array2<f32>, param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
         let cols = self.cached_cols.take().expect("conv2d: backward without a training forward pass");
         let g = self.geometry;
-        let (k, p) = (g.col_rows(), g.col_cols());
+        let (k, p, f) = (g.col_rows(), g.col_cols(), self.filters);
         let grad_out = grad_out.as_standard_layout();
         let batch = grad_out.nrows();
+        let wide = batch * p;
+        // dY regrouped to (F, batch·P), the layout of the forward product.
+        let mut dy = vec![0.0f32; f * wide];
+        if p > 0 {
+            for (n, row) in grad_out.outer_iter().enumerate() {
+                for (c, src) in row.to_slice().expect("standard layout").chunks_exact(p).enumerate() {
+                    dy[c * wide + n * p..c * wide + (n + 1) * p].copy_from_slice(src);
+                }
+            }
+        }
         let [weight, bias] = &mut self.params;
         if param_grads {
-            let (dw, db) = (weight.grads_mut(), bias.grads_mut());
-            for (dy, image_cols) in grad_out.outer_iter().zip(cols.outer_iter()) {
-                let dy = dy.to_slice().expect("standard layout");
-                kernels::gemm_nt(self.filters, k, p, dy, image_cols.to_slice().expect("standard layout"), dw, true);
-                if p > 0 {
-                    for (g, row) in db.iter_mut().zip(dy.chunks_exact(p)) {
-                        *g += row.iter().sum::<f32>();
-                    }
+            // dW (F, K) += dY (F, batch·P) · colsᵀ
+            kernels::gemm_nt(f, k, wide, &dy, &cols, weight.grads_mut(), true);
+            if wide > 0 {
+                for (g, row) in bias.grads_mut().iter_mut().zip(dy.chunks_exact(wide)) {
+                    *g += row.iter().sum::<f32>();
                 }
             }
         }
         if !input_grad {
             return None;
         }
+        // dcols (K, batch·P) = Wᵀ · dY, then folded back image by image.
+        let mut dcols = cols; // same size; reuse the allocation
+        kernels::gemm_tn(k, wide, f, weight.values(), &dy, &mut dcols, false);
         let mut dx = Array2::<f32>::zeros((batch, g.input_len()));
-        let mut dcols = vec![0.0f32; k * p];
-        for (dy, mut dx_image) in grad_out.outer_iter().zip(dx.outer_iter_mut()) {
-            kernels::gemm_tn(k, p, self.filters, weight.values(), dy.to_slice().expect("standard layout"), &mut dcols, false);
-            kernels::col2im(&g, &dcols, dx_image.as_slice_mut().expect("row of a fresh array"));
+        for (n, mut dx_image) in dx.outer_iter_mut().enumerate() {
+            let end = if k == 0 { 0 } else { (k - 1) * wide + (n + 1) * p };
+            kernels::col2im(&g, &dcols[n * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
         }
         Some(dx)
     }
