@@ -25,6 +25,7 @@ wasm:
 vendor:
 	@mkdir -p www/vendor
 	@cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+	@cp node_modules/@tensorflow/tfjs/dist/tf.min.js www/vendor/  # the benchmark's peer only
 
 serve: build
 	node scripts/serve.mjs --port $(PORT)

@@ -161,3 +161,37 @@ impl TrainerHandle {
         to_js(&self.inner.evaluate_split(Split::Test).map(|(loss, acc)| Metrics { loss, acc }))
     }
 }
+
+/// Names of the kernel implementations in this build ("scalar", "simd128", "relaxed").
+#[wasm_bindgen(js_name = availableKernels)]
+pub fn available_kernels() -> Vec<String> {
+    crate::kernels::available().iter().map(|i| i.name().to_string()).collect()
+}
+
+/// Switches every kernel to the named implementation (benchmarks compare them).
+#[wasm_bindgen(js_name = setKernel)]
+pub fn set_kernel(name: &str) -> Result<(), JsValue> {
+    let implementation = crate::kernels::Implementation::from_name(name)
+        .ok_or_else(|| to_js_error(Error::Config(format!("kernel '{name}' is not in this build (have: {})", available_kernels().join(", ")))))?;
+    crate::kernels::set_active(implementation);
+    Ok(())
+}
+
+/// Runs `reps` products of one GEMM form ("nn", "nt" or "tn") on fixed
+/// pseudo-random `m×k` and `k×n` operands, for the benchmark page to time.
+/// Returns a checksum so the work cannot be optimised away.
+#[wasm_bindgen(js_name = gemmRepeat)]
+pub fn gemm_repeat(form: &str, m: usize, n: usize, k: usize, reps: u32) -> Result<f32, JsValue> {
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
+    let mut c = vec![0.0f32; m * n];
+    for _ in 0..reps {
+        match form {
+            "nn" => crate::kernels::gemm_nn(m, n, k, &a, &b, &mut c, false),
+            "nt" => crate::kernels::gemm_nt(m, n, k, &a, &b, &mut c, false),
+            "tn" => crate::kernels::gemm_tn(m, n, k, &a, &b, &mut c, false),
+            other => return Err(to_js_error(Error::Config(format!("unknown GEMM form '{other}' (nn, nt or tn)")))),
+        }
+    }
+    Ok(c.iter().sum())
+}

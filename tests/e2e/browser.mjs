@@ -22,9 +22,9 @@ const ARGS = [
   '--disable-quic',
 ];
 
-export async function openLab({ query = '' } = {}) {
+export async function openLab({ path: pagePath = '', readyState = 'idle' } = {}) {
   const server = await startServer({ port: 0 });
-  const url = `http://127.0.0.1:${server.address().port}/${query}`;
+  const url = `http://127.0.0.1:${server.address().port}/${pagePath}`;
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -39,7 +39,7 @@ export async function openLab({ query = '' } = {}) {
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 30_000 });
+  if (readyState) await page.waitForFunction((s) => document.body.dataset.state === s, readyState, { timeout: 30_000 });
   const close = async () => {
     await context.close();
     await new Promise((r) => server.close(r));

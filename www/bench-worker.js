@@ -1,0 +1,95 @@
+// Benchmark worker for www/bench.html: times the GEMM kernels of one wasm
+// build and its training throughput, measured exactly as the page's worker
+// trains (the same TrainerHandle.tick loop; evaluation ticks excluded from
+// the time, as in the page's images/s readout).
+
+import { chooseBuild } from './wasm-build.js';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs.length });
+
+let wasm;
+const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
+const ready = import(build.url).then(async (m) => {
+  await m.default();
+  wasm = m;
+});
+
+function gemm({ kernel, form, m, n, k, windows = 5, windowMs = 150 }) {
+  wasm.setKernel(kernel);
+  wasm.gemmRepeat(form, m, n, k, 1); // warm-up: compile tiers, scratch buffers
+  // Enough repetitions per window to last about windowMs.
+  let reps = 1;
+  for (;;) {
+    const t = performance.now();
+    wasm.gemmRepeat(form, m, n, k, reps);
+    const ms = performance.now() - t;
+    if (ms >= windowMs / 4 || reps > 1e6) {
+      reps = Math.max(1, Math.round((reps * windowMs) / Math.max(ms, 0.01)));
+      break;
+    }
+    reps *= 4;
+  }
+  const gflops = [];
+  for (let w = 0; w < windows; w++) {
+    const t = performance.now();
+    wasm.gemmRepeat(form, m, n, k, reps);
+    const s = (performance.now() - t) / 1000;
+    gflops.push((2 * m * n * k * reps) / s / 1e9);
+  }
+  return summary(gflops);
+}
+
+let dataset = null;
+async function loadDataset() {
+  if (!dataset) {
+    const bytes = new Uint8Array(await (await fetch('data/mnist.ftld.gz')).arrayBuffer());
+    dataset = wasm.DatasetHandle.fromBytes('mnist.ftld.gz', bytes);
+  }
+  return dataset;
+}
+
+async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windowMs = 1500 }) {
+  wasm.setKernel(kernel);
+  const trainer = new wasm.TrainerHandle(await loadDataset(), {
+    model,
+    batch_size: batch,
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
+    lr: 0.01,
+    epochs: 1000,
+    evals_per_epoch: 1,
+  });
+  const run = (ms) => {
+    let images = 0;
+    let trainMs = 0;
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      const t = performance.now();
+      const r = trainer.tick();
+      if (r > 0) {
+        images += r;
+        trainMs += performance.now() - t;
+      }
+    }
+    return (images * 1000) / trainMs;
+  };
+  run(warmupMs);
+  const rates = [];
+  for (let w = 0; w < windows; w++) rates.push(run(windowMs));
+  trainer.free();
+  return summary(rates);
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    await ready;
+    const result = data.task === 'gemm' ? gemm(data) : await train(data);
+    self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
+  } catch (err) {
+    self.postMessage({ ok: false, error: `${err.name}: ${err.message}` });
+  }
+};

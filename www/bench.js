@@ -1,0 +1,82 @@
+// Drives the benchmark: one worker per wasm build, then the TensorFlow.js
+// peer, one figure at a time so they never compete for the CPU. Results go to
+// the table and to window.benchResults (JSON lines for `make bench`).
+
+import { relaxedSimdSupported } from './wasm-build.js';
+
+const LENET_SHAPES = [
+  // (m, n, k, form) of LeNet-5's largest products at batch 64.
+  { label: 'conv1 forward', form: 'nn', m: 6, n: 64 * 784, k: 25 },
+  { label: 'conv2 forward', form: 'nn', m: 16, n: 64 * 100, k: 150 },
+  { label: 'conv2 weight grad', form: 'nt', m: 16, n: 150, k: 64 * 100 },
+  { label: 'conv2 input grad', form: 'tn', m: 150, n: 64 * 100, k: 16 },
+  { label: 'dense 400→120 forward', form: 'nt', m: 64, n: 120, k: 400 },
+];
+const SQUARES = [64, 128, 256].map((s) => ({ label: `square ${s}`, form: 'nn', m: s, n: s, k: s }));
+
+window.benchResults = [];
+const rows = document.getElementById('rows');
+const state = document.getElementById('state');
+
+function call(worker, message) {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => (data.ok ? resolve(data) : reject(new Error(data.error)));
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage(message);
+  });
+}
+
+function record(line, label, unit) {
+  window.benchResults.push(line);
+  const tr = document.createElement('tr');
+  const r = line;
+  const fmt = (v) => (unit === 'GFLOP/s' ? v.toFixed(2) : Math.round(v).toLocaleString('en-US'));
+  const value = unit === 'GFLOP/s' ? [r.gflops, r.gflops_min, r.gflops_max] : [r.images_per_s, r.images_per_s_min, r.images_per_s_max];
+  tr.innerHTML = `<td>${label}</td><td>${r.build || r.peer}</td>` + value.map((v) => `<td class="num">${fmt(v)} ${unit}</td>`).join('');
+  rows.append(tr);
+}
+
+async function run() {
+  const builds = ['simd128'].concat(relaxedSimdSupported() ? ['relaxed'] : []);
+  for (const build of builds) {
+    const worker = new Worker(new URL(`./bench-worker.js?build=${build}`, import.meta.url), { type: 'module' });
+    const probe = await call(worker, { task: 'gemm', kernel: 'scalar', form: 'nn', m: 1, n: 1, k: 1, windows: 1, windowMs: 1 });
+    // The scalar reference runs in the simd128 worker only (it is the same code in both builds).
+    const kernels = probe.kernels.filter((k) => k === build || (build === 'simd128' && k === 'scalar'));
+    for (const kernel of kernels) {
+      for (const shape of [...SQUARES, ...LENET_SHAPES]) {
+        state.textContent = `GEMM ${shape.label}, ${kernel}…`;
+        const { result } = await call(worker, { task: 'gemm', kernel, ...shape });
+        record({ bench: 'gemm', shape: shape.label, form: shape.form, m: shape.m, n: shape.n, k: shape.k, build: kernel, gflops: result.median, gflops_min: result.min, gflops_max: result.max }, `GEMM ${shape.label} (${shape.m}×${shape.n}×${shape.k}, ${shape.form})`, 'GFLOP/s');
+      }
+    }
+    for (const kernel of kernels.filter((k) => k !== 'scalar')) {
+      for (const model of ['lenet5', 'mlp']) {
+        state.textContent = `training ${model}, ${kernel}…`;
+        const { result } = await call(worker, { task: 'train', kernel, model, batch: 64 });
+        record({ bench: 'train', model, batch: 64, build: kernel, images_per_s: result.median, images_per_s_min: result.min, images_per_s_max: result.max, windows: result.samples }, `train ${model}, batch 64`, 'images/s');
+      }
+    }
+    worker.terminate();
+  }
+  state.textContent = 'TensorFlow.js cpu…';
+  const tfjs = new Worker(new URL('./bench-tfjs-worker.js', import.meta.url));
+  const { result, params, backend } = await call(tfjs, { batch: 64 });
+  tfjs.terminate();
+  record({ bench: 'train', model: 'lenet5', batch: 64, peer: 'tfjs-cpu', backend, params, images_per_s: result.median, images_per_s_min: result.min, images_per_s_max: result.max, windows: result.samples }, 'train lenet5, batch 64', 'images/s');
+  state.textContent = 'done';
+}
+
+const button = document.getElementById('run');
+button.addEventListener('click', async () => {
+  button.disabled = true;
+  rows.replaceChildren();
+  window.benchResults = [];
+  try {
+    await run();
+  } catch (err) {
+    state.textContent = `failed: ${err.message}`;
+  }
+  button.disabled = false;
+});
+if (new URLSearchParams(location.search).has('auto')) button.click();
