@@ -37,6 +37,11 @@ impl ConvGeometry {
     }
 }
 
+/// Columns of C (and B) processed together, so that a block of C's row and
+/// the matching block of B's rows stay in cache while every row of A passes
+/// over them (wide products such as a batch's convolution are 50,000 columns).
+const COLUMN_BLOCK: usize = 256;
+
 pub fn gemm_nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     if !accumulate {
         c.fill(0.0);
@@ -44,12 +49,16 @@ pub fn gemm_nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     if n == 0 {
         return;
     }
-    for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {
-        let a_row = &a[i * k..(i + 1) * k];
-        for (p, &a_ip) in a_row.iter().enumerate() {
-            let b_row = &b[p * n..(p + 1) * n];
-            for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
-                *c_ij += a_ip * b_pj;
+    for j0 in (0..n).step_by(COLUMN_BLOCK) {
+        let j1 = (j0 + COLUMN_BLOCK).min(n);
+        for i in 0..m {
+            let a_row = &a[i * k..(i + 1) * k];
+            let c_row = &mut c[i * n + j0..i * n + j1];
+            for (p, &a_ip) in a_row.iter().enumerate() {
+                let b_row = &b[p * n + j0..p * n + j1];
+                for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
+                    *c_ij += a_ip * b_pj;
+                }
             }
         }
     }

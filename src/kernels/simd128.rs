@@ -3,8 +3,11 @@
 //!
 //! One packed, register-blocked kernel serves all three forms a forward and
 //! backward pass need: the transposes are absorbed while packing.
-//! - B is packed once per call into panels of `NR = 8` columns, `k` rows each
-//!   (`panel[p·NR + c] = B(p, j0 + c)`), zero-padded on the right edge.
+//! - B is packed block by block (`KC` rows × `NC` columns, sized for L2) into
+//!   panels of `NR = 8` columns (`panel[q·NR + c] = B(p0 + q, j0 + c)`),
+//!   zero-padded on the right edge. Reading B's rows in place instead was
+//!   tried: rows 25,600 or 200,704 bytes apart alias to a handful of L1 sets
+//!   and the kernel ran at a third of the speed.
 //! - A is packed `MR` rows at a time (`panel[p·MR + r] = A(i0 + r, p)`).
 //! - The microkernel keeps an `MR × 8` tile of C in `2·MR` v128 accumulators,
 //!   broadcasting one A value per row with `v128_load32_splat`.
@@ -70,69 +73,84 @@ fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, 
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    let panels = n.div_ceil(NR);
     PACKED_B.with_borrow_mut(|pb| {
-        pb.clear();
-        pb.resize(panels * k * NR, 0.0);
-        pack_b(b, bv, k, n, pb);
         PACKED_A.with_borrow_mut(|pa| {
-            pa.clear();
-            pa.resize(k * MR, 0.0);
-            for i0 in (0..m).step_by(MR) {
-                let rows = MR.min(m - i0);
-                pack_a(a, av, i0, rows, k, pa);
-                for panel in 0..panels {
-                    let j0 = panel * NR;
-                    let cols = NR.min(n - j0);
-                    let tile = &pb[panel * k * NR..(panel + 1) * k * NR];
-                    // SAFETY: `pa` holds k·MR values and `tile` k·NR, as the microkernel reads.
-                    let acc = unsafe { microkernel::<RELAXED>(k, pa.as_ptr(), tile.as_ptr()) };
-                    add_tile(&acc, c, n, i0, j0, rows, cols);
+            pb.resize(KC * NC, 0.0);
+            pa.resize(KC * MR, 0.0);
+            for j0 in (0..n).step_by(NC) {
+                let block_cols = NC.min(n - j0);
+                let panels = block_cols.div_ceil(NR);
+                for p0 in (0..k).step_by(KC) {
+                    let kc = KC.min(k - p0);
+                    for panel in 0..panels {
+                        pack_b_panel(b, bv, p0, kc, n, j0 + panel * NR, &mut pb[panel * kc * NR..(panel + 1) * kc * NR]);
+                    }
+                    for i0 in (0..m).step_by(MR) {
+                        let rows = MR.min(m - i0);
+                        pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
+                        for panel in 0..panels {
+                            let jp = j0 + panel * NR;
+                            let cols = NR.min(n - jp);
+                            // SAFETY: `pa` holds kc·MR packed values and this panel kc·NR.
+                            let acc = unsafe { microkernel::<RELAXED>(kc, pa.as_ptr(), pb.as_ptr().add(panel * kc * NR)) };
+                            add_tile(&acc, c, n, i0, jp, rows, cols);
+                        }
+                    }
                 }
             }
         });
     });
 }
 
-/// `out[p·MR + r] = A(i0 + r, p)`, zero for rows past the edge.
-fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, k: usize, out: &mut [f32]) {
+/// Depth of a packed block: the products over k are summed block by block.
+const KC: usize = 128;
+/// Columns of a packed block of B: KC·NC floats (128 KB) stay in L2 while
+/// every row panel of A passes over them, so B is packed once and read from
+/// cache, never streamed from memory twice (GotoBLAS-style blocking).
+const NC: usize = 256;
+
+/// `out[q·MR + r] = A(i0 + r, p0 + q)` for q < kc, zero for rows past the edge.
+fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, p0: usize, kc: usize, out: &mut [f32]) {
     if rows < MR {
         out.fill(0.0);
     }
     match view {
         View::Transposed { ld } => {
             // Row p of the stored transpose holds A(·, p): contiguous runs.
-            for (p, dst) in out.chunks_exact_mut(MR).enumerate().take(k) {
+            for (q, dst) in out.chunks_exact_mut(MR).enumerate().take(kc) {
+                let p = p0 + q;
                 dst[..rows].copy_from_slice(&a[p * ld + i0..p * ld + i0 + rows]);
             }
         }
         View::Normal { .. } => {
             for r in 0..rows {
-                for p in 0..k {
-                    out[p * MR + r] = a[view.at(i0 + r, p)];
+                for q in 0..kc {
+                    out[q * MR + r] = a[view.at(i0 + r, p0 + q)];
                 }
             }
         }
     }
 }
 
-/// Panels of NR columns: `out[panel·k·NR + p·NR + c] = B(p, panel·NR + c)`.
-fn pack_b(b: &[f32], view: View, k: usize, n: usize, out: &mut [f32]) {
-    for (panel, dst) in out.chunks_exact_mut(k * NR).enumerate() {
-        let j0 = panel * NR;
-        let cols = NR.min(n - j0);
-        match view {
-            View::Normal { ld } => {
-                for (p, row) in dst.chunks_exact_mut(NR).enumerate() {
-                    row[..cols].copy_from_slice(&b[p * ld + j0..p * ld + j0 + cols]);
-                }
+/// NR columns starting at `j0`, rows `p0..p0 + kc`: `out[q·NR + c] = B(p0 + q, j0 + c)`,
+/// zero past the right edge.
+fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize, out: &mut [f32]) {
+    let cols = NR.min(n - j0);
+    if cols < NR {
+        out.fill(0.0);
+    }
+    match view {
+        View::Normal { ld } => {
+            for (q, row) in out.chunks_exact_mut(NR).enumerate().take(kc) {
+                let p = p0 + q;
+                row[..cols].copy_from_slice(&b[p * ld + j0..p * ld + j0 + cols]);
             }
-            View::Transposed { ld } => {
-                for c in 0..cols {
-                    let src = &b[(j0 + c) * ld..(j0 + c) * ld + k];
-                    for (p, &v) in src.iter().enumerate() {
-                        dst[p * NR + c] = v;
-                    }
+        }
+        View::Transposed { ld } => {
+            for c in 0..cols {
+                let src = &b[(j0 + c) * ld + p0..(j0 + c) * ld + p0 + kc];
+                for (q, &v) in src.iter().enumerate() {
+                    out[q * NR + c] = v;
                 }
             }
         }
