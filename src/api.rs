@@ -195,3 +195,55 @@ pub fn gemm_repeat(form: &str, m: usize, n: usize, k: usize, reps: u32) -> Resul
     }
     Ok(c.iter().sum())
 }
+
+/// `performance.now()` of the worker or window this runs in.
+fn now_ms() -> f64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).expect("performance exists");
+    let now = js_sys::Reflect::get(&performance, &"now".into()).expect("performance.now exists");
+    js_sys::Function::from(now).call0(&performance).expect("performance.now() works").as_f64().unwrap_or(0.0)
+}
+
+/// Where a training step's time goes: mean forward and backward milliseconds
+/// per layer over `steps` training steps of the configured model on the
+/// dataset's first training images (the benchmark page shows it).
+#[wasm_bindgen(js_name = profileLayers)]
+pub fn profile_layers(dataset: &DatasetHandle, config: JsValue, steps: u32) -> Result<JsValue, JsValue> {
+    use crate::nn::Mode;
+    let trainer = TrainerHandle::new(dataset, config)?.inner;
+    let config = trainer.config().clone();
+    let mut model = crate::Sequential::new(trainer.model().spec(), config.init, config.seed).map_err(to_js_error)?;
+    let indices: Vec<usize> = dataset.inner.indices(Split::Train).into_iter().take(config.batch_size.max(1)).collect();
+    let (x, labels) = dataset.inner.batch(&indices);
+    let mut rng = crate::rng::stream(config.seed, crate::rng::DROPOUT_STREAM);
+    let layers = model.slots().len();
+    let (mut forward, mut backward) = (vec![0.0f64; layers], vec![0.0f64; layers]);
+    for _ in 0..steps.max(1) {
+        let mut a = x.clone();
+        for (i, slot) in model.slots_mut().iter_mut().enumerate() {
+            let t = now_ms();
+            a = slot.layer.forward(a, &mut Mode::Train { rng: &mut rng });
+            forward[i] += now_ms() - t;
+        }
+        let mut grad = crate::loss::softmax_cross_entropy(&a, &labels).grad;
+        for (i, slot) in model.slots_mut().iter_mut().enumerate().rev() {
+            let t = now_ms();
+            grad = slot.layer.backward(grad, true, i > 0).unwrap_or_else(|| ndarray::Array2::zeros((0, 0)));
+            backward[i] += now_ms() - t;
+        }
+    }
+    #[derive(Serialize)]
+    struct LayerTime {
+        layer: usize,
+        name: &'static str,
+        forward_ms: f64,
+        backward_ms: f64,
+    }
+    let n = steps.max(1) as f64;
+    let times: Vec<LayerTime> = model
+        .slots()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LayerTime { layer: i, name: s.layer.name(), forward_ms: forward[i] / n, backward_ms: backward[i] / n })
+        .collect();
+    Ok(to_js(&times))
+}

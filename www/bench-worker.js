@@ -84,10 +84,16 @@ async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windo
   return summary(rates);
 }
 
+async function profile({ kernel, model, batch, steps = 20 }) {
+  wasm.setKernel(kernel);
+  return wasm.profileLayers(await loadDataset(), { model, batch_size: batch }, steps);
+}
+
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const result = data.task === 'gemm' ? gemm(data) : await train(data);
+    const tasks = { gemm, train, profile };
+    const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {
     self.postMessage({ ok: false, error: `${err.name}: ${err.message}` });

@@ -6,10 +6,11 @@ import { relaxedSimdSupported } from './wasm-build.js';
 
 const LENET_SHAPES = [
   // (m, n, k, form) of LeNet-5's largest products at batch 64.
-  { label: 'conv1 forward', form: 'nn', m: 6, n: 64 * 784, k: 25 },
-  { label: 'conv2 forward', form: 'nn', m: 16, n: 64 * 100, k: 150 },
-  { label: 'conv2 weight grad', form: 'nt', m: 16, n: 150, k: 64 * 100 },
-  { label: 'conv2 input grad', form: 'tn', m: 150, n: 64 * 100, k: 16 },
+  // Convolutions are products of the batch's patch matrix (src/nn/conv2d.rs).
+  { label: 'conv1 forward', form: 'nt', m: 64 * 784, n: 6, k: 25 },
+  { label: 'conv2 forward', form: 'nt', m: 64 * 100, n: 16, k: 150 },
+  { label: 'conv2 weight grad', form: 'tn', m: 16, n: 150, k: 64 * 100 },
+  { label: 'conv2 input grad', form: 'nn', m: 64 * 100, n: 150, k: 16 },
   { label: 'dense 400→120 forward', form: 'nt', m: 64, n: 120, k: 400 },
 ];
 const SQUARES = [64, 128, 256].map((s) => ({ label: `square ${s}`, form: 'nn', m: s, n: s, k: s }));
@@ -51,6 +52,10 @@ async function run() {
       }
     }
     for (const kernel of kernels.filter((k) => k !== 'scalar')) {
+      state.textContent = `profiling lenet5 layers, ${kernel}…`;
+      const profile = await call(worker, { task: 'profile', kernel, model: 'lenet5', batch: 64, steps: 20 });
+      const layerMs = profile.result.map((l) => ({ layer: l.layer, name: l.name, forward_ms: +l.forward_ms.toFixed(3), backward_ms: +l.backward_ms.toFixed(3) }));
+      window.benchResults.push({ bench: 'layer-profile', model: 'lenet5', batch: 64, build: kernel, layers: layerMs });
       for (const model of ['lenet5', 'mlp']) {
         state.textContent = `training ${model}, ${kernel}…`;
         const { result } = await call(worker, { task: 'train', kernel, model, batch: 64 });

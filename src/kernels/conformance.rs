@@ -104,9 +104,10 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
     result
 }
 
-/// `<im2col(x), y> = <x, col2im(y)>`: col2im is exactly the adjoint, so the
-/// convolution's input gradient is right whenever its forward pass is.
-pub fn check_im2col_adjoint() -> Result<(), String> {
+/// im2row against its definition, and `<im2row(x), y> = <x, row2im(y)>`:
+/// row2im is exactly the adjoint, so the convolution's input gradient is
+/// right whenever its forward pass is.
+pub fn check_im2row() -> Result<(), String> {
     let mut rng = crate::rng::Rng::seed_from_u64(13);
     for g in [
         ConvGeometry { channels: 1, height: 5, width: 5, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
@@ -116,29 +117,28 @@ pub fn check_im2col_adjoint() -> Result<(), String> {
         ConvGeometry { channels: 1, height: 6, width: 6, kernel_h: 3, kernel_w: 3, stride: 2, padding: 3 },
     ] {
         let x = random(g.input_len(), &mut rng);
-        let y = random(g.cols_len(), &mut rng);
-        let mut cols = vec![0.0; g.cols_len()];
-        super::im2col(&g, &x, &mut cols, g.col_cols());
-        let mut back = vec![0.0; g.input_len()];
-        super::col2im(&g, &y, &mut back, g.col_cols());
-        // im2col itself, against its definition with every bound checked.
-        let (ow, p) = (g.out_width(), g.col_cols());
-        for (r, row) in cols.chunks_exact(p.max(1)).enumerate().take(g.col_rows()) {
-            let (ch, ky, kx) = (r / (g.kernel_h * g.kernel_w), (r / g.kernel_w) % g.kernel_h, r % g.kernel_w);
-            for (q, &v) in row.iter().enumerate() {
+        let y = random(g.patch_matrix_len(), &mut rng);
+        let mut rows = vec![0.0; g.patch_matrix_len()];
+        super::im2row(&g, &x, &mut rows);
+        let (ow, k) = (g.out_width(), g.patch_len());
+        for (q, patch) in rows.chunks_exact(k.max(1)).enumerate().take(g.patches()) {
+            for (r, &v) in patch.iter().enumerate() {
+                let (ch, ky, kx) = (r / (g.kernel_h * g.kernel_w), (r / g.kernel_w) % g.kernel_h, r % g.kernel_w);
                 let iy = ((q / ow) * g.stride + ky) as isize - g.padding as isize;
                 let ix = ((q % ow) * g.stride + kx) as isize - g.padding as isize;
                 let inside = iy >= 0 && ix >= 0 && (iy as usize) < g.height && (ix as usize) < g.width;
                 let expected = if inside { x[ch * g.height * g.width + iy as usize * g.width + ix as usize] } else { 0.0 };
                 if v != expected {
-                    return Err(format!("{g:?}: im2col row {r} column {q} is {v}, expected {expected}"));
+                    return Err(format!("{g:?}: patch {q} value {r} is {v}, expected {expected}"));
                 }
             }
         }
-        let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
+        let mut back = vec![0.0; g.input_len()];
+        super::row2im(&g, &y, &mut back);
+        let lhs: f64 = rows.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| *a as f64 * *b as f64).sum();
         if (lhs - rhs).abs() > 1e-4 {
-            return Err(format!("{g:?}: {lhs} vs {rhs}"));
+            return Err(format!("{g:?}: row2im is not the adjoint: {lhs} vs {rhs}"));
         }
     }
     Ok(())

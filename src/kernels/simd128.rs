@@ -8,7 +8,9 @@
 //!   zero-padded on the right edge. Reading B's rows in place instead was
 //!   tried: rows 25,600 or 200,704 bytes apart alias to a handful of L1 sets
 //!   and the kernel ran at a third of the speed.
-//! - A is packed `MR` rows at a time (`panel[p·MR + r] = A(i0 + r, p)`).
+//! - A is read in place, `MR` rows at a time, through row and column strides
+//!   (so a stored transpose costs nothing); only a ragged last row panel is
+//!   packed (`panel[p·MR + r] = A(i0 + r, p)`) to pad it with zeros.
 //! - The microkernel keeps an `MR × 8` tile of C in `2·MR` v128 accumulators,
 //!   broadcasting one A value per row with `v128_load32_splat`.
 //!
@@ -87,12 +89,27 @@ fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, 
                     }
                     for i0 in (0..m).step_by(MR) {
                         let rows = MR.min(m - i0);
-                        pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
+                        // A full row panel is read where it lies: packing it would
+                        // cost as much as the product when k is small (LeNet's
+                        // convolutions have k = 25 and 150). Only the ragged last
+                        // panel is packed, to pad it with zero rows.
+                        let (a_ptr, a_rs, a_cs) = if rows == MR {
+                            let (origin, rs, cs) = match av {
+                                View::Normal { ld } => (i0 * ld + p0, ld, 1),
+                                View::Transposed { ld } => (p0 * ld + i0, 1, ld),
+                            };
+                            // SAFETY: origin is A(i0, p0), inside `a`.
+                            (unsafe { a.as_ptr().add(origin) }, rs, cs)
+                        } else {
+                            pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
+                            (pa.as_ptr(), 1, MR)
+                        };
                         for panel in 0..panels {
                             let jp = j0 + panel * NR;
                             let cols = NR.min(n - jp);
-                            // SAFETY: `pa` holds kc·MR packed values and this panel kc·NR.
-                            let acc = unsafe { microkernel::<RELAXED>(kc, pa.as_ptr(), pb.as_ptr().add(panel * kc * NR)) };
+                            // SAFETY: A(r, q) for r < MR, q < kc is readable at a_ptr + r·a_rs + q·a_cs
+                            // (a full panel of `a`, or the packed copy), and this B panel holds kc·NR.
+                            let acc = unsafe { microkernel::<RELAXED>(kc, a_ptr, a_rs, a_cs, pb.as_ptr().add(panel * kc * NR)) };
                             add_tile(&acc, c, n, i0, jp, rows, cols);
                         }
                     }
@@ -115,8 +132,16 @@ fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, p0: usize, kc: usize, o
         out.fill(0.0);
     }
     match view {
+        View::Transposed { ld } if rows == MR => {
+            // Row p of the stored transpose holds A(·, p): contiguous runs, copied at a fixed size.
+            for (q, dst) in out.chunks_exact_mut(MR).enumerate().take(kc) {
+                let at = (p0 + q) * ld + i0;
+                let src: &[f32; MR] = a[at..at + MR].try_into().expect("MR values");
+                let dst: &mut [f32; MR] = dst.try_into().expect("MR values");
+                *dst = *src;
+            }
+        }
         View::Transposed { ld } => {
-            // Row p of the stored transpose holds A(·, p): contiguous runs.
             for (q, dst) in out.chunks_exact_mut(MR).enumerate().take(kc) {
                 let p = p0 + q;
                 dst[..rows].copy_from_slice(&a[p * ld + i0..p * ld + i0 + rows]);
@@ -140,6 +165,16 @@ fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize
         out.fill(0.0);
     }
     match view {
+        View::Normal { ld } if cols == NR => {
+            // Fixed-size copies compile to two v128 moves; a variable-length
+            // copy_from_slice would call memcpy for every 8 floats.
+            for (q, row) in out.chunks_exact_mut(NR).enumerate().take(kc) {
+                let at = (p0 + q) * ld + j0;
+                let src: &[f32; NR] = b[at..at + NR].try_into().expect("NR values");
+                let dst: &mut [f32; NR] = row.try_into().expect("NR values");
+                *dst = *src;
+            }
+        }
         View::Normal { ld } => {
             for (q, row) in out.chunks_exact_mut(NR).enumerate().take(kc) {
                 let p = p0 + q;
@@ -166,19 +201,21 @@ fn madd<const RELAXED: bool>(a: v128, b: v128, acc: v128) -> v128 {
     f32x4_add(f32x4_mul(a, b), acc)
 }
 
-/// The `MR × NR` product of a packed A panel and a packed B panel over `k`.
+/// The `MR × NR` product of MR rows of A and a packed B panel over `k`.
+/// Element `(r, p)` of the A rows is at `a + r·a_rs + p·a_cs`.
 ///
 /// # Safety
-/// `a` must point to `k·MR` readable floats and `b` to `k·NR`.
+/// Those A elements for r < MR, p < k must be readable, and `b` must point to `k·NR` floats.
 #[inline(always)]
-unsafe fn microkernel<const RELAXED: bool>(k: usize, a: *const f32, b: *const f32) -> [[v128; 2]; MR] {
+unsafe fn microkernel<const RELAXED: bool>(k: usize, a: *const f32, a_rs: usize, a_cs: usize, b: *const f32) -> [[v128; 2]; MR] {
     let mut acc = [[f32x4_splat(0.0); 2]; MR];
+    let rows: [*const f32; MR] = core::array::from_fn(|r| a.add(r * a_rs));
     for p in 0..k {
         let b0 = v128_load(b.add(p * NR) as *const v128);
         let b1 = v128_load(b.add(p * NR + 4) as *const v128);
-        let ap = a.add(p * MR);
-        for (r, row) in acc.iter_mut().enumerate() {
-            let x = v128_load32_splat(ap.add(r) as *const u32);
+        let offset = p * a_cs;
+        for (row, &a_row) in acc.iter_mut().zip(&rows) {
+            let x = v128_load32_splat(a_row.add(offset) as *const u32);
             row[0] = madd::<RELAXED>(x, b0, row[0]);
             row[1] = madd::<RELAXED>(x, b1, row[1]);
         }

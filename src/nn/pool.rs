@@ -46,6 +46,10 @@ impl Layer for MaxPool2d {
         for ((image, mut out), arg) in x.outer_iter().zip(y.outer_iter_mut()).zip(argmax.chunks_exact_mut(out_shape.len().max(1))) {
             let image = image.to_slice().expect("standard layout");
             let out = out.as_slice_mut().expect("row of a fresh array");
+            if self.size == 2 && self.stride == 2 {
+                pool_2x2(image, out, arg, self.input.channels, h, w, oh, ow);
+                continue;
+            }
             for c in 0..self.input.channels {
                 for oy in 0..oh {
                     for ox in 0..ow {
@@ -91,6 +95,35 @@ impl Layer for MaxPool2d {
     }
 }
 
+/// The common 2×2, stride-2 case without the general window loops: the two
+/// input rows of each output row are walked in pairs.
+#[allow(clippy::too_many_arguments)]
+fn pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize, oh: usize, ow: usize) {
+    for c in 0..channels {
+        for oy in 0..oh {
+            let top = c * h * w + 2 * oy * w;
+            let (upper, lower) = (&image[top..top + w], &image[top + w..top + 2 * w]);
+            let o = c * oh * ow + oy * ow;
+            for (ox, (dst, at)) in out[o..o + ow].iter_mut().zip(&mut arg[o..o + ow]).enumerate() {
+                let x = 2 * ox;
+                // Same order and tie-breaking as the general loop: first maximum wins.
+                let (mut best, mut best_at) = (upper[x], top + x);
+                if upper[x + 1] > best {
+                    (best, best_at) = (upper[x + 1], top + x + 1);
+                }
+                if lower[x] > best {
+                    (best, best_at) = (lower[x], top + w + x);
+                }
+                if lower[x + 1] > best {
+                    (best, best_at) = (lower[x + 1], top + w + x + 1);
+                }
+                *dst = best;
+                *at = best_at as u32;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +133,7 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         // Distinct values 0.1 apart: a nudge never changes which input wins.
-        for (shape, size, stride) in [(Shape::new(2, 4, 4), 2, 2), (Shape::new(1, 5, 5), 3, 2)] {
+        for (shape, size, stride) in [(Shape::new(2, 4, 4), 2, 2), (Shape::new(1, 5, 5), 3, 2), (Shape::new(2, 5, 7), 2, 2)] {
             let mut values: Vec<f32> = (0..2 * shape.len()).map(|i| i as f32 * 0.1 - 1.0).collect();
             values.shuffle(&mut crate::rng::stream(5, 5));
             let x = Array2::from_shape_vec((2, shape.len()), values).unwrap();
