@@ -177,7 +177,7 @@ pub fn set_kernel(name: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Runs `reps` products of one GEMM form ("nn", "nt" or "tn") on fixed
+/// Runs `reps` products of one GEMM form ("nn", "nt", "tn" or "tt") on fixed
 /// pseudo-random `m×k` and `k×n` operands, for the benchmark page to time.
 /// Returns a checksum so the work cannot be optimised away.
 #[wasm_bindgen(js_name = gemmRepeat)]
@@ -190,7 +190,8 @@ pub fn gemm_repeat(form: &str, m: usize, n: usize, k: usize, reps: u32) -> Resul
             "nn" => crate::kernels::gemm_nn(m, n, k, &a, &b, &mut c, false),
             "nt" => crate::kernels::gemm_nt(m, n, k, &a, &b, &mut c, false),
             "tn" => crate::kernels::gemm_tn(m, n, k, &a, &b, &mut c, false),
-            other => return Err(to_js_error(Error::Config(format!("unknown GEMM form '{other}' (nn, nt or tn)")))),
+            "tt" => crate::kernels::gemm_tt(m, n, k, &a, &b, &mut c, false),
+            other => return Err(to_js_error(Error::Config(format!("unknown GEMM form '{other}' (nn, nt, tn or tt)")))),
         }
     }
     Ok(c.iter().sum())

@@ -17,6 +17,6 @@ fn every_implementation_matches_the_reference() {
 }
 
 #[test]
-fn im2row_matches_its_definition_and_row2im_is_its_adjoint() {
-    conformance::check_im2row().unwrap();
+fn im2col_matches_its_definition_and_col2im_is_its_adjoint() {
+    conformance::check_im2col().unwrap();
 }

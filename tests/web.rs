@@ -67,6 +67,6 @@ fn every_kernel_implementation_matches_the_scalar_reference() {
     for &implementation in kernels::available() {
         conformance::check_gemm(implementation).unwrap();
     }
-    conformance::check_im2row().unwrap();
+    conformance::check_im2col().unwrap();
     kernels::set_active(kernels::best());
 }

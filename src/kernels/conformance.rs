@@ -79,15 +79,16 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
             let b = random(k * n, &mut rng);
             let c0 = random(m * n, &mut rng);
             for accumulate in [false, true] {
-                for form in ["nn", "nt", "tn"] {
+                for form in ["nn", "nt", "tn", "tt"] {
                     let run = |which| {
                         assert!(super::set_active(which));
                         let mut c = c0.clone();
                         match form {
-                            // The same buffers read as A[m×k]/B[k×n], B stored transposed (n×k), A stored transposed (k×m).
+                            // The same buffers read as A[m×k]/B[k×n], or stored transposed (A as k×m, B as n×k).
                             "nn" => super::gemm_nn(m, n, k, &a, &b, &mut c, accumulate),
                             "nt" => super::gemm_nt(m, n, k, &a, &b, &mut c, accumulate),
-                            _ => super::gemm_tn(m, n, k, &a, &b, &mut c, accumulate),
+                            "tn" => super::gemm_tn(m, n, k, &a, &b, &mut c, accumulate),
+                            _ => super::gemm_tt(m, n, k, &a, &b, &mut c, accumulate),
                         }
                         c
                     };
@@ -104,10 +105,11 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
     result
 }
 
-/// im2row against its definition, and `<im2row(x), y> = <x, row2im(y)>`:
-/// row2im is exactly the adjoint, so the convolution's input gradient is
-/// right whenever its forward pass is.
-pub fn check_im2row() -> Result<(), String> {
+/// im2col against its definition, and `<im2col(x), y> = <x, col2im(y)>`:
+/// col2im is exactly the adjoint, so the convolution's input gradient is
+/// right whenever its forward pass is. Columns are laid out with a row stride
+/// wider than one image, as a batch lays them.
+pub fn check_im2col() -> Result<(), String> {
     let mut rng = crate::rng::Rng::seed_from_u64(13);
     for g in [
         ConvGeometry { channels: 1, height: 5, width: 5, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
@@ -116,29 +118,31 @@ pub fn check_im2row() -> Result<(), String> {
         ConvGeometry { channels: 1, height: 28, width: 28, kernel_h: 5, kernel_w: 5, stride: 1, padding: 2 },
         ConvGeometry { channels: 1, height: 6, width: 6, kernel_h: 3, kernel_w: 3, stride: 2, padding: 3 },
     ] {
+        let (k, p) = (g.patch_len(), g.patches());
+        let ld = p + 3;
         let x = random(g.input_len(), &mut rng);
-        let y = random(g.patch_matrix_len(), &mut rng);
-        let mut rows = vec![0.0; g.patch_matrix_len()];
-        super::im2row(&g, &x, &mut rows);
-        let (ow, k) = (g.out_width(), g.patch_len());
-        for (q, patch) in rows.chunks_exact(k.max(1)).enumerate().take(g.patches()) {
-            for (r, &v) in patch.iter().enumerate() {
-                let (ch, ky, kx) = (r / (g.kernel_h * g.kernel_w), (r / g.kernel_w) % g.kernel_h, r % g.kernel_w);
+        let y = random(k * ld, &mut rng);
+        let mut cols = vec![0.0; k * ld];
+        super::im2col(&g, &x, &mut cols, ld);
+        let ow = g.out_width();
+        for r in 0..k {
+            let (ch, ky, kx) = (r / (g.kernel_h * g.kernel_w), (r / g.kernel_w) % g.kernel_h, r % g.kernel_w);
+            for q in 0..p {
                 let iy = ((q / ow) * g.stride + ky) as isize - g.padding as isize;
                 let ix = ((q % ow) * g.stride + kx) as isize - g.padding as isize;
                 let inside = iy >= 0 && ix >= 0 && (iy as usize) < g.height && (ix as usize) < g.width;
                 let expected = if inside { x[ch * g.height * g.width + iy as usize * g.width + ix as usize] } else { 0.0 };
-                if v != expected {
-                    return Err(format!("{g:?}: patch {q} value {r} is {v}, expected {expected}"));
+                if cols[r * ld + q] != expected {
+                    return Err(format!("{g:?}: im2col row {r} column {q} is {}, expected {expected}", cols[r * ld + q]));
                 }
             }
         }
         let mut back = vec![0.0; g.input_len()];
-        super::row2im(&g, &y, &mut back);
-        let lhs: f64 = rows.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
+        super::col2im(&g, &y, &mut back, ld);
+        let lhs: f64 = (0..k).flat_map(|r| (0..p).map(move |q| r * ld + q)).map(|i| cols[i] as f64 * y[i] as f64).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| *a as f64 * *b as f64).sum();
         if (lhs - rhs).abs() > 1e-4 {
-            return Err(format!("{g:?}: row2im is not the adjoint: {lhs} vs {rhs}"));
+            return Err(format!("{g:?}: col2im is not the adjoint: {lhs} vs {rhs}"));
         }
     }
     Ok(())

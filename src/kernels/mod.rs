@@ -1,5 +1,5 @@
-//! The hot loops of training: matrix multiplies in the three forms a forward
-//! and backward pass need, and the im2row/row2im reshuffles that turn a
+//! The hot loops of training: matrix multiplies in the forms a forward
+//! and backward pass need, and the im2col/col2im reshuffles that turn a
 //! convolution into a matrix multiply.
 //!
 //! Every kernel works on plain row-major `f32` slices so that any
@@ -109,6 +109,13 @@ pub fn gemm_nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     dispatch_gemm!(gemm_nt, m, n, k, a, b, c, accumulate)
 }
 
+/// `C[m×n] (+)= A[k×m]ᵀ · B[n×k]ᵀ`.
+#[inline]
+pub fn gemm_tt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    check_gemm(m, n, k, a.len(), b.len(), c.len());
+    dispatch_gemm!(gemm_tt, m, n, k, a, b, c, accumulate)
+}
+
 /// `C[m×n] (+)= A[k×m]ᵀ · B[k×n]`.
 #[inline]
 pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
@@ -116,20 +123,28 @@ pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     dispatch_gemm!(gemm_tn, m, n, k, a, b, c, accumulate)
 }
 
-/// One image `(C, H, W)` → its patch matrix `(OH·OW, C·kh·kw)`.
+/// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at
+/// `cols[r·ld]` (`ld ≥ OH·OW`; a batch lays its images side by side).
 #[inline]
-pub fn im2row(g: &ConvGeometry, image: &[f32], rows: &mut [f32]) {
-    assert_eq!(image.len(), g.input_len(), "im2row: image length");
-    assert_eq!(rows.len(), g.patch_matrix_len(), "im2row: patch matrix length");
-    scalar::im2row(g, image, rows)
+pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
+    assert_eq!(image.len(), g.input_len(), "im2col: image length");
+    check_cols(g, cols.len(), ld);
+    scalar::im2col(g, image, cols, ld)
 }
 
-/// A patch matrix → one image, summing overlapping patches; the image is overwritten.
+/// Columns → one image `(C, H, W)`, summing overlaps; the image is overwritten.
 #[inline]
-pub fn row2im(g: &ConvGeometry, rows: &[f32], image: &mut [f32]) {
-    assert_eq!(image.len(), g.input_len(), "row2im: image length");
-    assert_eq!(rows.len(), g.patch_matrix_len(), "row2im: patch matrix length");
-    scalar::row2im(g, rows, image)
+pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
+    assert_eq!(image.len(), g.input_len(), "col2im: image length");
+    check_cols(g, cols.len(), ld);
+    scalar::col2im(g, cols, image, ld)
+}
+
+fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {
+    let (rows, width) = (g.patch_len(), g.patches());
+    assert!(ld >= width, "im2col: row stride {ld} below row length {width}");
+    let needed = if rows == 0 { 0 } else { (rows - 1) * ld + width };
+    assert!(len >= needed, "im2col: columns hold {len} values, need {needed}");
 }
 
 fn check_gemm(m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {

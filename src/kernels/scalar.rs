@@ -2,7 +2,7 @@
 //! auto-vectorise the innermost one (unit stride over the output row).
 //! Faster implementations are tested against these.
 
-/// Shape of a 2-D convolution over one image, shared by im2row and row2im.
+/// Shape of a 2-D convolution over one image, shared by im2col and col2im.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvGeometry {
     pub channels: usize,
@@ -24,15 +24,15 @@ impl ConvGeometry {
     pub fn input_len(&self) -> usize {
         self.channels * self.height * self.width
     }
-    /// Values in one patch: one per (channel, kernel row, kernel column).
+    /// Values in one patch (rows of the column matrix): one per (channel, kernel row, kernel column).
     pub fn patch_len(&self) -> usize {
         self.channels * self.kernel_h * self.kernel_w
     }
-    /// Patches of one image: one per output pixel.
+    /// Patches of one image (columns of its column matrix): one per output pixel.
     pub fn patches(&self) -> usize {
         self.out_height() * self.out_width()
     }
-    /// Length of one image's patch matrix.
+    /// Length of one image's column matrix.
     pub fn patch_matrix_len(&self) -> usize {
         self.patch_len() * self.patches()
     }
@@ -98,6 +98,18 @@ pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     }
 }
 
+/// `C[m×n] (+)= A[k×m]ᵀ · B[n×k]ᵀ`: B is transposed into scratch once, then
+/// the product is `gemm_tn`'s.
+pub fn gemm_tt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    let mut bt = vec![0.0f32; k * n];
+    for j in 0..n {
+        for p in 0..k {
+            bt[p * n + j] = b[j * k + p];
+        }
+    }
+    gemm_tn(m, n, k, a, &bt, c, accumulate)
+}
+
 /// Dot product with eight independent partial sums: a fixed summation order
 /// (so results are reproducible) that LLVM can still vectorise, which a
 /// single running sum would forbid.
@@ -118,78 +130,77 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
     sum
 }
 
-/// One image `(C, H, W)` → its patch matrix `(OH·OW, C·kh·kw)`: row `q` holds
-/// the inputs under output pixel `q`, zero where the window hangs over the
-/// padding. With one patch per row, a batch's matrices stack into one tall
-/// matrix and the convolution becomes a single product with a tall left
-/// operand, the shape the packed GEMM handles best.
-pub fn im2row(g: &ConvGeometry, image: &[f32], rows: &mut [f32]) {
-    let (oh, ow, k) = (g.out_height(), g.out_width(), g.patch_len());
-    let (kh, kw) = (g.kernel_h, g.kernel_w);
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let row = &mut rows[(oy * ow + ox) * k..(oy * ow + ox + 1) * k];
-            let x0 = (ox * g.stride) as isize - g.padding as isize;
-            // Kernel columns whose input column lies inside the image.
-            let kx_lo = (-x0).max(0) as usize;
-            let kx_hi = ((g.width as isize - x0).max(0) as usize).min(kw);
-            for ch in 0..g.channels {
-                let plane = &image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
-                for ky in 0..kh {
-                    let dst = &mut row[(ch * kh + ky) * kw..(ch * kh + ky + 1) * kw];
+/// The output columns `ox` whose input column `ox·stride + kx − padding`
+/// lies inside the image: a half-open range, so the copy loops need no branch.
+fn valid_columns(g: &ConvGeometry, kx: usize, ow: usize) -> (usize, usize) {
+    let lo = g.padding.saturating_sub(kx).div_ceil(g.stride);
+    // ix < width  ⇔  ox·stride < width + padding − kx
+    let limit = (g.width + g.padding).saturating_sub(kx);
+    let hi = limit.div_ceil(g.stride).min(ow);
+    (lo.min(hi), hi)
+}
+
+/// One image `(C, H, W)` into rows `C·kh·kw` of `cols`, each row `OH·OW`
+/// long and starting `ld` floats after the previous (so a batch's images can
+/// sit side by side in one wide matrix). Each row is built from whole input
+/// rows, a few long copies per row rather than many five-float ones.
+pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let mut row = 0;
+    for ch in 0..g.channels {
+        let plane = &image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
+        for ky in 0..g.kernel_h {
+            for kx in 0..g.kernel_w {
+                let (lo, hi) = valid_columns(g, kx, ow);
+                let out = &mut cols[row * ld..row * ld + oh * ow];
+                for oy in 0..oh {
                     let iy = (oy * g.stride + ky) as isize - g.padding as isize;
-                    // Element loops over pre-cut slices rather than fill/copy_from_slice:
-                    // these runs are a few floats long, and in wasm each slice call is a
-                    // memory.fill/memory.copy whose set-up costs more than the copy.
-                    if iy < 0 || iy >= g.height as isize || kx_lo >= kx_hi {
-                        for v in dst.iter_mut() {
-                            *v = 0.0;
-                        }
+                    let out_row = &mut out[oy * ow..(oy + 1) * ow];
+                    if iy < 0 || iy >= g.height as isize {
+                        out_row.fill(0.0);
                         continue;
                     }
-                    let start = iy as usize * g.width + (x0 + kx_lo as isize) as usize;
-                    let src = &plane[start..start + (kx_hi - kx_lo)];
-                    let (left, rest) = dst.split_at_mut(kx_lo);
-                    let (middle, right) = rest.split_at_mut(kx_hi - kx_lo);
-                    for v in left.iter_mut().chain(right.iter_mut()) {
-                        *v = 0.0;
-                    }
-                    for (d, s) in middle.iter_mut().zip(src) {
-                        *d = *s;
+                    let in_row = &plane[iy as usize * g.width..(iy as usize + 1) * g.width];
+                    out_row[..lo].fill(0.0);
+                    out_row[hi..].fill(0.0);
+                    let first = lo * g.stride + kx - g.padding;
+                    if g.stride == 1 {
+                        out_row[lo..hi].copy_from_slice(&in_row[first..first + (hi - lo)]);
+                    } else {
+                        for (j, v) in out_row[lo..hi].iter_mut().enumerate() {
+                            *v = in_row[first + j * g.stride];
+                        }
                     }
                 }
+                row += 1;
             }
         }
     }
 }
 
-/// The adjoint of [`im2row`]: sums each patch back onto the image, which is overwritten.
-pub fn row2im(g: &ConvGeometry, rows: &[f32], image: &mut [f32]) {
+/// The adjoint of [`im2col`]: sums the columns back into one image, which is overwritten.
+pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     image.fill(0.0);
-    let (oh, ow, k) = (g.out_height(), g.out_width(), g.patch_len());
-    let (kh, kw) = (g.kernel_h, g.kernel_w);
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let row = &rows[(oy * ow + ox) * k..(oy * ow + ox + 1) * k];
-            let x0 = (ox * g.stride) as isize - g.padding as isize;
-            let kx_lo = (-x0).max(0) as usize;
-            let kx_hi = ((g.width as isize - x0).max(0) as usize).min(kw);
-            if kx_lo >= kx_hi {
-                continue;
-            }
-            for ch in 0..g.channels {
-                let plane = &mut image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
-                for ky in 0..kh {
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let mut row = 0;
+    for ch in 0..g.channels {
+        let plane = &mut image[ch * g.height * g.width..(ch + 1) * g.height * g.width];
+        for ky in 0..g.kernel_h {
+            for kx in 0..g.kernel_w {
+                let (lo, hi) = valid_columns(g, kx, ow);
+                let src = &cols[row * ld..row * ld + oh * ow];
+                for oy in 0..oh {
                     let iy = (oy * g.stride + ky) as isize - g.padding as isize;
                     if iy < 0 || iy >= g.height as isize {
                         continue;
                     }
-                    let src = &row[(ch * kh + ky) * kw + kx_lo..(ch * kh + ky) * kw + kx_hi];
-                    let at = iy as usize * g.width + (x0 + kx_lo as isize) as usize;
-                    for (d, v) in plane[at..at + src.len()].iter_mut().zip(src) {
-                        *d += v;
+                    let in_row = &mut plane[iy as usize * g.width..(iy as usize + 1) * g.width];
+                    let first = lo * g.stride + kx - g.padding;
+                    for (j, &v) in src[oy * ow + lo..oy * ow + hi].iter().enumerate() {
+                        in_row[first + j * g.stride] += v;
                     }
                 }
+                row += 1;
             }
         }
     }

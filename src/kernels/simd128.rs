@@ -1,8 +1,8 @@
 //! WebAssembly SIMD (simd128) matrix multiply, with an optional relaxed-SIMD
 //! fused multiply-add.
 //!
-//! One packed, register-blocked kernel serves all three forms a forward and
-//! backward pass need: the transposes are absorbed while packing.
+//! One packed, register-blocked kernel serves all four forms (A and B each
+//! stored as is or transposed): the transposes are absorbed while packing.
 //! - B is packed block by block (`KC` rows × `NC` columns, sized for L2) into
 //!   panels of `NR = 8` columns (`panel[q·NR + c] = B(p0 + q, j0 + c)`),
 //!   zero-padded on the right edge. Reading B's rows in place instead was
@@ -61,6 +61,10 @@ pub fn gemm_nn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: 
 
 pub fn gemm_nt<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     gemm::<RELAXED>(m, n, k, a, View::Normal { ld: k }, b, View::Transposed { ld: k }, c, accumulate)
+}
+
+pub fn gemm_tt<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    gemm::<RELAXED>(m, n, k, a, View::Transposed { ld: m }, b, View::Transposed { ld: k }, c, accumulate)
 }
 
 pub fn gemm_tn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
