@@ -1,8 +1,8 @@
 //! 2-D convolution (cross-correlation, as every framework computes it) with
 //! stride and zero padding, over any number of input channels.
 //!
-//! The whole batch is unfolded with im2col into one wide column matrix
-//! `(C·k·k, batch·OH·OW)`, image `n` in columns `n·P..(n+1)·P`. Building it
+//! A few images at a time (see `CHUNK_FLOATS`) are unfolded with im2col into a
+//! wide column matrix `(C·k·k, images·OH·OW)`, image `n` in columns `n·P..(n+1)·P`. Building it
 //! copies whole input rows, which is fast; building the transposed (one patch
 //! per row) matrix instead meant thousands of five-float copies per image and
 //! cost more than the product. The products are then arranged so the long
@@ -23,11 +23,11 @@ pub struct Conv2d {
     geometry: ConvGeometry,
     filters: usize,
     params: [Param; 2],
-    /// im2col of the last batch, `(C·k·k, batch·OH·OW)`; kept between steps so
-    /// the multi-megabyte buffer is neither reallocated nor re-zeroed each step.
+    /// The input of the last training forward pass.
+    cached_input: Option<Array2<f32>>,
+    /// im2col of one chunk of images, `(C·k·k, images·OH·OW)`; kept between
+    /// calls so it is neither reallocated nor re-zeroed.
     cols: Vec<f32>,
-    /// Whether `cols` holds the last *training* batch, which backward needs.
-    cols_cached: bool,
     /// Scratch for the product in (batch·OH·OW, F) layout, reused likewise.
     scratch: Vec<f32>,
 }
@@ -47,7 +47,32 @@ impl Conv2d {
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
         let bias = Param::new("bias", ParamKind::Bias, &[filters]);
-        Conv2d { geometry, filters, params: [weight, bias], cols: Vec::new(), cols_cached: false, scratch: Vec::new() }
+        Conv2d { geometry, filters, params: [weight, bias], cached_input: None, cols: Vec::new(), scratch: Vec::new() }
+    }
+}
+
+/// Column-matrix floats per chunk of images (256 KB): small enough to stay in
+/// L2 between being written by im2col and read by the products. Unfolding the
+/// whole batch at once (5 MB for LeNet-5's first layer at batch 64) made every
+/// pass stream from memory and ran at half the speed on a 2-core VM.
+const CHUNK_FLOATS: usize = 64 * 1024;
+
+impl Conv2d {
+    fn images_per_chunk(&self) -> usize {
+        (CHUNK_FLOATS / self.geometry.patch_matrix_len().max(1)).max(1)
+    }
+
+    /// im2col of images `n0..n1` of `x` into `self.cols`, laid side by side.
+    fn unfold(&mut self, x: &Array2<f32>, n0: usize, n1: usize) {
+        let g = self.geometry;
+        let (k, p) = (g.patch_len(), g.patches());
+        let wide = (n1 - n0) * p;
+        // im2col writes every value, so stale contents need no clearing.
+        self.cols.resize(k * wide, 0.0);
+        for (i, image) in x.rows().into_iter().skip(n0).take(n1 - n0).enumerate() {
+            let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
+            kernels::im2col(&g, image.to_slice().expect("standard layout"), &mut self.cols[i * p..end], wide);
+        }
     }
 }
 
@@ -65,84 +90,85 @@ impl Layer for Conv2d {
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         expect_width("conv2d", &x, self.input_shape());
         let g = self.geometry;
-        let (k, p, f) = (g.patch_len(), g.patches(), self.filters);
+        let (p, f) = (g.patches(), self.filters);
+        let x = x.as_standard_layout().into_owned();
         let batch = x.nrows();
-        let wide = batch * p;
-        let x = x.as_standard_layout();
-        // im2col writes every value, so stale contents need no clearing.
-        self.cols.resize(k * wide, 0.0);
-        for (n, image) in x.outer_iter().enumerate() {
-            let end = if k == 0 { 0 } else { (k - 1) * wide + (n + 1) * p };
-            kernels::im2col(&g, image.to_slice().expect("standard layout"), &mut self.cols[n * p..end], wide);
-        }
-        // (batch·P, F) = colsᵀ · Wᵀ
-        self.scratch.resize(wide * f, 0.0);
-        let tall_out = &mut self.scratch;
-        let [weight, bias] = &self.params;
-        kernels::gemm_tt(wide, f, k, &self.cols, weight.values(), tall_out, false);
-        // Back to one row per image, channel-major (F, P), adding the bias on the way.
         let mut y = Array2::<f32>::zeros((batch, f * p));
-        if p > 0 && f > 0 {
-            for (mut out, block) in y.outer_iter_mut().zip(tall_out.chunks_exact(p * f)) {
-                let out = out.as_slice_mut().expect("row of a fresh array");
-                for (q, pixel) in block.chunks_exact(f).enumerate() {
-                    for (c, (&v, b)) in pixel.iter().zip(bias.values()).enumerate() {
-                        out[c * p + q] = v + b;
+        let chunk = self.images_per_chunk();
+        for n0 in (0..batch).step_by(chunk) {
+            let n1 = (n0 + chunk).min(batch);
+            self.unfold(&x, n0, n1);
+            // (images·P, F) = colsᵀ · Wᵀ
+            let wide = (n1 - n0) * p;
+            self.scratch.resize(wide * f, 0.0);
+            let [weight, bias] = &self.params;
+            kernels::gemm_tt(wide, f, g.patch_len(), &self.cols, weight.values(), &mut self.scratch, false);
+            // Back to one row per image, channel-major (F, P), adding the bias on the way.
+            if p > 0 && f > 0 {
+                for (mut out, block) in y.rows_mut().into_iter().skip(n0).zip(self.scratch.chunks_exact(p * f)) {
+                    let out = out.as_slice_mut().expect("row of a fresh array");
+                    for (q, pixel) in block.chunks_exact(f).enumerate() {
+                        for (c, (&v, b)) in pixel.iter().zip(bias.values()).enumerate() {
+                            out[c * p + q] = v + b;
+                        }
                     }
                 }
             }
         }
-        self.cols_cached = mode.is_train();
+        self.cached_input = if mode.is_train() { Some(x) } else { None };
         y
     }
 
     fn backward(&mut self, grad_out: Array2<f32>, param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
-        assert!(self.cols_cached, "conv2d: backward without a training forward pass");
-        self.cols_cached = false;
+        let x = self.cached_input.take().expect("conv2d: backward without a training forward pass");
         let g = self.geometry;
         let (k, p, f) = (g.patch_len(), g.patches(), self.filters);
         let grad_out = grad_out.as_standard_layout();
         let batch = grad_out.nrows();
-        let wide = batch * p;
-        // dY arranged like the forward product: (batch·P, F); every value is written.
-        self.scratch.resize(wide * f, 0.0);
-        let dy = &mut self.scratch;
-        if p > 0 && f > 0 {
-            for (row, block) in grad_out.outer_iter().zip(dy.chunks_exact_mut(p * f)) {
-                let row = row.to_slice().expect("standard layout");
-                for (c, channel) in row.chunks_exact(p).enumerate() {
-                    for (q, &v) in channel.iter().enumerate() {
-                        block[q * f + c] = v;
+        let mut dx = input_grad.then(|| Array2::<f32>::zeros((batch, g.input_len())));
+        let chunk = self.images_per_chunk();
+        for n0 in (0..batch).step_by(chunk) {
+            let n1 = (n0 + chunk).min(batch);
+            let wide = (n1 - n0) * p;
+            // The columns again: recomputing them from the cached input costs
+            // less than keeping the whole batch's (megabytes) for this pass.
+            self.unfold(&x, n0, n1);
+            // dY arranged like the forward product: (images·P, F); every value is written.
+            self.scratch.resize(wide * f, 0.0);
+            if p > 0 && f > 0 {
+                for (row, block) in grad_out.rows().into_iter().skip(n0).zip(self.scratch.chunks_exact_mut(p * f)) {
+                    let row = row.to_slice().expect("standard layout");
+                    for (c, channel) in row.chunks_exact(p).enumerate() {
+                        for (q, &v) in channel.iter().enumerate() {
+                            block[q * f + c] = v;
+                        }
                     }
                 }
             }
-        }
-        let [weight, bias] = &mut self.params;
-        if param_grads {
-            // dW (F, K) += dYᵀ · colsᵀ
-            kernels::gemm_tt(f, k, wide, dy, &self.cols, weight.grads_mut(), true);
-            if f > 0 {
-                let db = bias.grads_mut();
-                for pixel in dy.chunks_exact(f) {
-                    for (g, v) in db.iter_mut().zip(pixel) {
-                        *g += v;
+            let dy = &self.scratch;
+            let [weight, bias] = &mut self.params;
+            if param_grads {
+                // dW (F, K) += dYᵀ · colsᵀ
+                kernels::gemm_tt(f, k, wide, dy, &self.cols, weight.grads_mut(), true);
+                if f > 0 {
+                    let db = bias.grads_mut();
+                    for pixel in dy.chunks_exact(f) {
+                        for (g, v) in db.iter_mut().zip(pixel) {
+                            *g += v;
+                        }
                     }
                 }
             }
+            if let Some(dx) = dx.as_mut() {
+                // dcols (K, images·P) = Wᵀ · dYᵀ over the columns, folded back image by image.
+                kernels::gemm_tt(k, wide, f, weight.values(), dy, &mut self.cols, false);
+                for (i, mut dx_image) in dx.rows_mut().into_iter().skip(n0).take(n1 - n0).enumerate() {
+                    let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
+                    kernels::col2im(&g, &self.cols[i * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
+                }
+            }
         }
-        if !input_grad {
-            return None;
-        }
-        // dcols (K, batch·P) = Wᵀ · dYᵀ, written over the columns (no longer
-        // needed), then folded back image by image.
-        let dcols = &mut self.cols;
-        kernels::gemm_tt(k, wide, f, weight.values(), dy, dcols, false);
-        let mut dx = Array2::<f32>::zeros((batch, g.input_len()));
-        for (n, mut dx_image) in dx.outer_iter_mut().enumerate() {
-            let end = if k == 0 { 0 } else { (k - 1) * wide + (n + 1) * p };
-            kernels::col2im(&g, &dcols[n * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
-        }
-        Some(dx)
+        dx
     }
 
     fn params(&self) -> &[Param] {
@@ -166,6 +192,30 @@ mod tests {
         check_layer(&mut layer, 2, 21);
         let mut layer = Conv2d::new(Shape::new(1, 5, 5), 2, 5, 1, 2, Init::HeNormal, &mut stream(3, 1));
         check_layer(&mut layer, 1, 22);
+    }
+
+    #[test]
+    fn chunked_batches_match_image_by_image() {
+        // 28×28 with a 5×5 kernel: three images per chunk, so a batch of five spans two chunks.
+        let make = || Conv2d::new(Shape::new(1, 28, 28), 4, 5, 1, 2, Init::HeUniform, &mut stream(9, 1));
+        let mut batched = make();
+        assert_eq!(batched.images_per_chunk(), 3);
+        let x = crate::nn::gradcheck::random_input(5, 784, 3);
+        let dy = crate::nn::gradcheck::random_input(5, 4 * 784, 4);
+        let mut rng = stream(1, 1);
+        let y = batched.forward(x.clone(), &mut Mode::Train { rng: &mut rng });
+        let dx = batched.backward(dy.clone(), true, true).unwrap();
+        let mut single = make();
+        for n in 0..5 {
+            let xi = x.slice(ndarray::s![n..n + 1, ..]).to_owned();
+            let yi = single.forward(xi, &mut Mode::Train { rng: &mut rng });
+            let dxi = single.backward(dy.slice(ndarray::s![n..n + 1, ..]).to_owned(), true, true).unwrap();
+            assert!(yi.iter().zip(y.row(n)).all(|(a, b)| (a - b).abs() < 1e-5), "output of image {n}");
+            assert!(dxi.iter().zip(dx.row(n)).all(|(a, b)| (a - b).abs() < 1e-5), "input gradient of image {n}");
+        }
+        for (a, b) in batched.params()[0].grads().iter().zip(single.params()[0].grads()) {
+            assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "weight gradient {a} vs {b}");
+        }
     }
 
     #[test]
