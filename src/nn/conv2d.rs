@@ -28,6 +28,8 @@ pub struct Conv2d {
     /// im2col of one chunk of images, `(C·k·k, images·OH·OW)`; kept between
     /// calls so it is neither reallocated nor re-zeroed.
     cols: Vec<f32>,
+    /// The weight gradient of one chunk, transposed `(C·k·k, F)`.
+    dw_t: Vec<f32>,
     /// Scratch for the product in (batch·OH·OW, F) layout, reused likewise.
     scratch: Vec<f32>,
 }
@@ -47,7 +49,7 @@ impl Conv2d {
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
         let bias = Param::new("bias", ParamKind::Bias, &[filters]);
-        Conv2d { geometry, filters, params: [weight, bias], cached_input: None, cols: Vec::new(), scratch: Vec::new() }
+        Conv2d { geometry, filters, params: [weight, bias], cached_input: None, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new() }
     }
 }
 
@@ -148,8 +150,16 @@ impl Layer for Conv2d {
             let dy = &self.scratch;
             let [weight, bias] = &mut self.params;
             if param_grads {
-                // dW (F, K) += dYᵀ · colsᵀ
-                kernels::gemm_tt(f, k, wide, dy, &self.cols, weight.grads_mut(), true);
+                // dWᵀ (K, F) = cols · dY, with the column matrix read in place as
+                // the GEMM's row operand (dY, much smaller, is the one packed);
+                // the other arrangement packed the big operand for only F rows.
+                self.dw_t.resize(k * f, 0.0);
+                kernels::gemm_nn(k, f, wide, &self.cols, dy, &mut self.dw_t, false);
+                for (c, row) in weight.grads_mut().chunks_exact_mut(k.max(1)).enumerate() {
+                    for (r, g) in row.iter_mut().enumerate() {
+                        *g += self.dw_t[r * f + c];
+                    }
+                }
                 if f > 0 {
                     let db = bias.grads_mut();
                     for pixel in dy.chunks_exact(f) {
