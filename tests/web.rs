@@ -70,3 +70,17 @@ fn every_kernel_implementation_matches_the_scalar_reference() {
     conformance::check_im2col().unwrap();
     kernels::set_active(kernels::best());
 }
+
+#[wasm_bindgen_test]
+fn same_seed_gives_identical_weights_in_this_build() {
+    let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
+    let run = |seed: u32| {
+        let json = format!(r#"{{"model":"lenet5","batch_size":16,"train_limit":64,"epochs":1,"seed":{seed},"dropout":0.25}}"#);
+        let mut trainer = TrainerHandle::new(&data, config(&json)).unwrap();
+        while trainer.tick().unwrap() >= 0 {}
+        trainer.weights()
+    };
+    let (a, b, c) = (run(3), run(3), run(4));
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "same seed, different weights");
+    assert_ne!(a, c);
+}
