@@ -98,16 +98,21 @@ pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     }
 }
 
-/// `C[m×n] (+)= A[k×m]ᵀ · B[n×k]ᵀ`: B is transposed into scratch once, then
-/// the product is `gemm_tn`'s.
+/// `C[m×n] (+)= A[k×m]ᵀ · B[n×k]ᵀ`, computed as its transpose `Cᵀ = B · A`
+/// (a plain `gemm_nn` whose inner loop runs along A's long rows) and then
+/// added into C: the convolutions' products have m in the thousands and n a
+/// handful of filters, so C's own rows are too short to vectorise.
 pub fn gemm_tt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
-    let mut bt = vec![0.0f32; k * n];
-    for j in 0..n {
-        for p in 0..k {
-            bt[p * n + j] = b[j * k + p];
+    let mut ct = vec![0.0f32; n * m];
+    gemm_nn(n, m, k, b, a, &mut ct, false);
+    if !accumulate {
+        c.fill(0.0);
+    }
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] += ct[j * m + i];
         }
     }
-    gemm_tn(m, n, k, a, &bt, c, accumulate)
 }
 
 /// Dot product with eight independent partial sums: a fixed summation order
