@@ -5,7 +5,7 @@ PORT ?= 8080
 CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 
-.PHONY: setup build wasm vendor serve test test-native test-wasm test-page check-data bench clean
+.PHONY: setup build wasm vendor serve test test-native test-wasm test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -39,6 +39,13 @@ test-native:
 check-data:
 	@cargo run --quiet --release --bin finetune-lab -- import-mnist --out target/mnist-check.ftld.gz >/dev/null
 	@cmp target/mnist-check.ftld.gz www/data/mnist.ftld.gz && echo "www/data/mnist.ftld.gz is reproducible byte for byte"
+
+# The shipped base models, made by our own command (each takes ~20 s natively).
+# The checkpoint records this command; the same build reproduces it bit for bit.
+FTL := cargo run --quiet --release --bin finetune-lab --
+models:
+	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-mnist.ftlc
+	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --classes 0,1,2,3,4 --epochs 5 --seed 1 --out www/models/lenet5-mnist-digits0-4.ftlc
 
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web

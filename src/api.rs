@@ -27,6 +27,7 @@ pub fn kernel_build() -> String {
 fn to_js_error(e: Error) -> JsValue {
     let name = match e {
         Error::DatasetFormat { .. } => "DatasetError",
+        Error::Checkpoint { .. } => "CheckpointError",
         Error::Config(_) => "ConfigError",
         Error::Model(_) => "ModelError",
         Error::Diverged { .. } => "DivergedError",

@@ -9,6 +9,10 @@ pub enum Error {
     #[error("dataset '{source_name}': {what}")]
     DatasetFormat { source_name: String, what: String },
 
+    /// A checkpoint file that cannot be used; `source_name` is the file's name.
+    #[error("checkpoint '{source_name}': {what}")]
+    Checkpoint { source_name: String, what: String },
+
     /// A configuration that cannot be trained (bad hyper-parameter, unknown preset, …).
     #[error("configuration: {0}")]
     Config(String),

