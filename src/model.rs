@@ -169,6 +169,25 @@ impl Sequential {
         self.params().flat_map(|p| p.values().iter().copied()).collect()
     }
 
+    /// Copies the parameters of the first `layers` layers from `other`, whose
+    /// layers must have the same shapes there (a base model being fine-tuned).
+    pub fn copy_layers_from(&mut self, other: &Sequential, layers: usize) -> Result<()> {
+        if layers > self.slots.len() || layers > other.slots.len() {
+            return Err(Error::Model(format!("cannot copy {layers} layers between models of {} and {}", self.slots.len(), other.slots.len())));
+        }
+        for (i, (mine, theirs)) in self.slots.iter_mut().zip(&other.slots).take(layers).enumerate() {
+            let sources = theirs.layer.params();
+            let targets = mine.layer.params_mut();
+            if sources.len() != targets.len() || sources.iter().zip(targets.iter()).any(|(a, b)| a.value.shape() != b.value.shape()) {
+                return Err(Error::Model(format!("layer {i} ({}) has different shapes in the two models", mine.layer.name())));
+            }
+            for (t, s) in targets.iter_mut().zip(sources) {
+                t.value.assign(&s.value);
+            }
+        }
+        Ok(())
+    }
+
     /// Overwrites every parameter from `weights` (in `flat_weights` order).
     pub fn set_flat_weights(&mut self, weights: &[f32]) -> Result<()> {
         if weights.len() != self.param_count() {

@@ -44,6 +44,10 @@ pub struct TrainConfig {
     pub eval_chunk: usize,
     /// Train on only N training images, if set, taken evenly from every class.
     pub train_limit: Option<usize>,
+    /// Train on only K labelled images of each class (the data-economy knob).
+    pub labels_per_class: Option<usize>,
+    /// Layers (by index) frozen from the start.
+    pub freeze: Vec<usize>,
 }
 
 impl Default for TrainConfig {
@@ -63,6 +67,8 @@ impl Default for TrainConfig {
             evals_per_epoch: 4,
             eval_chunk: 250,
             train_limit: None,
+            labels_per_class: None,
+            freeze: Vec::new(),
         }
     }
 }
@@ -209,6 +215,36 @@ impl Trainer {
             return Err(Error::Config(format!("the model expects input {} but the dataset's images are {}", spec.input, dataset.shape)));
         }
         let model = Sequential::new(&spec, config.init, config.seed)?;
+        Self::with_model(config, dataset, model)
+    }
+
+    /// Fine-tuning: starts from `base`'s weights. When the dataset's classes
+    /// differ from the base's (or `new_head` is set), the last layer is
+    /// replaced by a freshly initialised one with one output per class.
+    pub fn from_base(config: TrainConfig, dataset: Arc<Dataset>, base: &Sequential, new_head: bool) -> Result<Self> {
+        config.validate()?;
+        let mut spec = base.spec().clone();
+        let replace_head = new_head || base.output_shape() != Shape::flat(dataset.classes());
+        if replace_head {
+            match spec.layers.last_mut() {
+                Some(crate::nn::LayerSpec::Dense { units, .. }) => *units = dataset.classes(),
+                _ => return Err(Error::Config("the base model does not end in a dense layer, so its head cannot be replaced".into())),
+            }
+        }
+        let mut model = Sequential::new(&spec, config.init, config.seed)?;
+        let keep = if replace_head { model.slots().len() - 1 } else { model.slots().len() };
+        model.copy_layers_from(base, keep)?;
+        Self::with_model(config, dataset, model)
+    }
+
+    fn with_model(config: TrainConfig, dataset: Arc<Dataset>, mut model: Sequential) -> Result<Self> {
+        let spec = model.spec().clone();
+        if spec.input != dataset.shape {
+            return Err(Error::Config(format!("the model expects input {} but the dataset's images are {}", spec.input, dataset.shape)));
+        }
+        for &layer in &config.freeze {
+            model.set_frozen(layer, true)?;
+        }
         if model.output_shape() != Shape::flat(dataset.classes()) {
             return Err(Error::Config(format!(
                 "the model outputs {} values but the dataset has {} classes",
@@ -218,6 +254,12 @@ impl Trainer {
         }
         let optimizer = OptimizerState::new(config.optimizer, &model)?;
         let mut train_indices = dataset.indices(Split::Train);
+        if let Some(k) = config.labels_per_class {
+            if k == 0 {
+                return Err(Error::Config("labels per class must be at least 1".into()));
+            }
+            train_indices = dataset.balanced_subset(&train_indices, k * dataset.classes());
+        }
         if let Some(limit) = config.train_limit {
             train_indices = dataset.balanced_subset(&train_indices, limit);
         }

