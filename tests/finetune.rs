@@ -1,0 +1,68 @@
+//! Fine-tuning mechanics: starting from a base model, replacing the head,
+//! freezing, and K labelled images per class.
+
+use std::sync::Arc;
+
+use finetune_lab::train::Tick;
+use finetune_lab::{decode_checkpoint, decode_dataset, Dataset, Split, TrainConfig, Trainer};
+
+fn mnist() -> Dataset {
+    decode_dataset("mnist.ftld.gz", &std::fs::read("www/data/mnist.ftld.gz").unwrap()).unwrap()
+}
+
+fn base() -> finetune_lab::Sequential {
+    let bytes = std::fs::read("www/models/lenet5-mnist-digits0-4.ftlc").unwrap();
+    decode_checkpoint("lenet5-mnist-digits0-4.ftlc", &bytes).unwrap().build_model().unwrap()
+}
+
+fn layer_bits(model: &finetune_lab::Sequential, layer: usize) -> Vec<u32> {
+    model.slots()[layer].layer.params().iter().flat_map(|p| p.values().iter().map(|v| v.to_bits())).collect()
+}
+
+#[test]
+fn starts_from_the_base_with_a_new_head_for_new_classes() {
+    let base = base();
+    let target = Arc::new(mnist().with_classes(&[5, 6, 7]).unwrap());
+    let trainer = Trainer::from_base(TrainConfig { labels_per_class: Some(4), ..TrainConfig::default() }, target, &base, false).unwrap();
+    let model = trainer.model();
+    let last = model.slots().len() - 1;
+    for layer in 0..last {
+        assert_eq!(layer_bits(model, layer), layer_bits(&base, layer), "layer {layer} was not copied from the base");
+    }
+    assert_eq!(model.output_shape().len(), 3, "the head has one output per target class");
+    assert_eq!(trainer.train_size(), 12, "4 labelled images for each of 3 classes");
+}
+
+#[test]
+fn frozen_base_layers_stay_put_while_the_head_learns() {
+    let base = base();
+    let target = Arc::new(mnist().with_classes(&[5, 6, 7, 8, 9]).unwrap());
+    let config = TrainConfig { labels_per_class: Some(10), batch_size: 10, freeze: vec![0, 3, 7, 9], ..TrainConfig::default() };
+    let mut trainer = Trainer::from_base(config, target, &base, false).unwrap();
+    let before: Vec<Vec<u32>> = (0..trainer.model().slots().len()).map(|l| layer_bits(trainer.model(), l)).collect();
+    let mut steps = 0;
+    while steps < 5 {
+        if let Tick::Trained { .. } = trainer.tick().unwrap() {
+            steps += 1;
+        }
+    }
+    for layer in [0, 3, 7, 9] {
+        assert_eq!(layer_bits(trainer.model(), layer), before[layer], "frozen layer {layer} moved");
+    }
+    let head = trainer.model().slots().len() - 1;
+    assert_ne!(layer_bits(trainer.model(), head), before[head], "the head did not learn");
+}
+
+#[test]
+fn same_classes_keep_the_head_unless_asked() {
+    let base = base();
+    let source = Arc::new(mnist().with_classes(&[0, 1, 2, 3, 4]).unwrap());
+    let head = base.slots().len() - 1;
+    let kept = Trainer::from_base(TrainConfig::default(), source.clone(), &base, false).unwrap();
+    assert_eq!(layer_bits(kept.model(), head), layer_bits(&base, head));
+    let mut kept = kept;
+    let (_, acc) = kept.evaluate_split(Split::Test).unwrap();
+    assert!(acc > 0.95, "the base still recognises its own digits: {acc}");
+    let replaced = Trainer::from_base(TrainConfig::default(), source, &base, true).unwrap();
+    assert_ne!(layer_bits(replaced.model(), head), layer_bits(&base, head));
+}
