@@ -15,7 +15,7 @@ use crate::init::Init;
 use crate::loss::softmax_cross_entropy;
 use crate::model::{preset, ModelSpec, Sequential};
 use crate::nn::{Mode, Shape};
-use crate::optim::{OptimizerSpec, OptimizerState, Penalty};
+use crate::optim::{OptimizerSpec, OptimizerState, Penalty, Schedule};
 use crate::rng::{stream, Rng, DROPOUT_STREAM, SHUFFLE_STREAM};
 
 /// Everything that defines a run. The same seed and configuration give a
@@ -48,6 +48,11 @@ pub struct TrainConfig {
     pub labels_per_class: Option<usize>,
     /// Layers (by index) frozen from the start.
     pub freeze: Vec<usize>,
+    /// How the learning rate changes over the run.
+    pub schedule: Schedule,
+    /// Stop after this many evaluations without a lower validation loss, and
+    /// restore the weights of the best one.
+    pub early_stopping: Option<u32>,
 }
 
 impl Default for TrainConfig {
@@ -69,6 +74,8 @@ impl Default for TrainConfig {
             train_limit: None,
             labels_per_class: None,
             freeze: Vec::new(),
+            schedule: Schedule::Constant,
+            early_stopping: None,
         }
     }
 }
@@ -97,6 +104,7 @@ impl TrainConfig {
             return Err(Error::Config("eval_chunk must be at least 1".into()));
         }
         self.init.validate()?;
+        self.schedule.validate()?;
         self.optimizer.validate()
     }
 
@@ -182,6 +190,9 @@ pub struct TrainerStatus {
     pub batch_size: usize,
     pub examples_seen: u64,
     pub done: bool,
+    /// Set when early stopping ended the run; the weights are those of `best_step`.
+    pub stopped_early: bool,
+    pub best_step: Option<u64>,
 }
 
 pub struct Trainer {
@@ -205,6 +216,16 @@ pub struct Trainer {
     since_eval: Running,
     window: Running,
     evals: Vec<EvalRecord>,
+    /// Lowest validation loss so far, with its weights (kept only with early stopping).
+    best: Option<BestSoFar>,
+    evals_since_best: u32,
+    stopped_early: bool,
+}
+
+struct BestSoFar {
+    step: u64,
+    val_loss: f32,
+    weights: Vec<f32>,
 }
 
 impl Trainer {
@@ -292,6 +313,9 @@ impl Trainer {
             since_eval: Running::default(),
             window: Running::default(),
             evals: Vec::new(),
+            best: None,
+            evals_since_best: 0,
+            stopped_early: false,
         })
     }
 
@@ -311,7 +335,7 @@ impl Trainer {
         self.steps_per_epoch * self.config.epochs as u64
     }
     pub fn is_done(&self) -> bool {
-        self.step >= self.total_steps() && self.pending_eval.is_none()
+        (self.stopped_early || self.step >= self.total_steps()) && self.pending_eval.is_none()
     }
     pub fn train_size(&self) -> usize {
         self.train_indices.len()
@@ -327,6 +351,8 @@ impl Trainer {
             batch_size: self.batch_size,
             examples_seen: self.examples_seen,
             done: self.is_done(),
+            stopped_early: self.stopped_early,
+            best_step: self.best.as_ref().map(|b| b.step),
         }
     }
 
@@ -340,7 +366,7 @@ impl Trainer {
         if self.pending_eval.is_some() {
             return Ok(self.evaluate_chunk());
         }
-        if self.step >= self.total_steps() {
+        if self.is_done() {
             return Ok(Tick::Done);
         }
         self.train_step()
@@ -383,7 +409,8 @@ impl Trainer {
             return Err(Error::Diverged { step: self.step + 1, loss: out.loss });
         }
         self.model.backward(out.grad);
-        self.optimizer.apply_step(&mut self.model, self.config.lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
+        let lr = self.config.lr * self.config.schedule.factor(self.step, self.total_steps(), self.steps_per_epoch);
+        self.optimizer.apply_step(&mut self.model, lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
 
         self.since_eval.add(out.loss, out.correct, images);
         self.window.add(out.loss, out.correct, images);
@@ -431,7 +458,25 @@ impl Trainer {
             val_acc,
         };
         self.evals.push(record);
+        self.track_best(record);
         Tick::Evaluated(record)
+    }
+
+    /// Early stopping: remember the weights at the lowest validation loss; after
+    /// `patience` evaluations without improvement, restore them and stop.
+    fn track_best(&mut self, record: EvalRecord) {
+        let Some(patience) = self.config.early_stopping else { return };
+        if self.best.as_ref().is_none_or(|b| record.val_loss < b.val_loss) {
+            self.best = Some(BestSoFar { step: record.step, val_loss: record.val_loss, weights: self.model.flat_weights() });
+            self.evals_since_best = 0;
+            return;
+        }
+        self.evals_since_best += 1;
+        if self.evals_since_best >= patience.max(1) && self.step < self.total_steps() {
+            let best = self.best.as_ref().expect("set above");
+            self.model.set_flat_weights(&best.weights).expect("same model");
+            self.stopped_early = true;
+        }
     }
 
     /// Mean training loss and accuracy since the last call, if any step ran.

@@ -127,3 +127,46 @@ fn bad_configurations_are_explained() {
     assert!(err(TrainConfig { dropout: 1.0, ..config("mlp") }).contains("dropout"));
     assert!(err(TrainConfig { epochs: 0, ..config("mlp") }).contains("epochs"));
 }
+
+#[test]
+fn early_stopping_restores_the_best_weights() {
+    // A tiny training set and a high rate overfit fast, so validation loss turns up.
+    let config = TrainConfig {
+        model: "mlp".into(),
+        lr: 0.01,
+        train_limit: Some(50),
+        batch_size: 10,
+        epochs: 200,
+        evals_per_epoch: 1,
+        early_stopping: Some(3),
+        ..TrainConfig::default()
+    };
+    let mut t = Trainer::new(config, mnist()).unwrap();
+    let mut records = Vec::new();
+    loop {
+        match t.tick().unwrap() {
+            Tick::Evaluated(r) => records.push(r),
+            Tick::Done => break,
+            _ => {}
+        }
+    }
+    let status = t.status();
+    assert!(status.stopped_early, "ran all {} steps", status.step);
+    let best = records.iter().min_by(|a, b| a.val_loss.total_cmp(&b.val_loss)).unwrap();
+    assert_eq!(status.best_step, Some(best.step));
+    assert_eq!(records.last().unwrap().step, best.step + 3 * status.steps_per_epoch, "stopped three evaluations after the best");
+    let (val_loss, _) = t.evaluate_split(finetune_lab::Split::Validation).unwrap();
+    assert!((val_loss - best.val_loss).abs() < 1e-6, "weights of the best evaluation restored: {val_loss} vs {}", best.val_loss);
+}
+
+#[test]
+fn schedules_change_the_run() {
+    let weights = |schedule| {
+        let mut t = Trainer::new(TrainConfig { schedule, ..config("mlp") }, mnist()).unwrap();
+        run_steps(&mut t, 5);
+        t.model().flat_weights()
+    };
+    use finetune_lab::optim::Schedule;
+    assert_ne!(weights(Schedule::Constant), weights(Schedule::Warmup { epochs: 1.0 }));
+    assert!(Trainer::new(TrainConfig { schedule: Schedule::Cosine { min_factor: 3.0 }, ..config("mlp") }, mnist()).is_err());
+}

@@ -6,7 +6,10 @@
 mod adagrad;
 mod adam;
 mod rmsprop;
+pub mod schedule;
 mod sgd;
+
+pub use schedule::Schedule;
 
 use serde::{Deserialize, Serialize};
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
+use finetune_lab::optim::Schedule;
 use finetune_lab::{Init, OptimizerSpec, Split, TrainConfig, Trainer};
 use finetune_lab::train::Tick;
 use serde_json::json;
@@ -52,6 +53,12 @@ pub struct TrainArgs {
     /// Validation measurements per epoch.
     #[arg(long, default_value_t = 1)]
     evals_per_epoch: u32,
+    /// Learning-rate schedule: constant, step (halve every 2 epochs), cosine, warmup (1 epoch) or one-cycle.
+    #[arg(long, default_value = "constant")]
+    schedule: String,
+    /// Stop after this many evaluations without a lower validation loss, keeping the best weights.
+    #[arg(long)]
+    early_stopping: Option<u32>,
     /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
@@ -89,6 +96,15 @@ impl TrainArgs {
         seed: args.seed,
         evals_per_epoch: args.evals_per_epoch,
         train_limit: args.train_limit,
+        schedule: match args.schedule.as_str() {
+            "constant" => Schedule::Constant,
+            "step" => Schedule::Step { every_epochs: 2.0, factor: 0.5 },
+            "cosine" => Schedule::Cosine { min_factor: 0.0 },
+            "warmup" => Schedule::Warmup { epochs: 1.0 },
+            "one-cycle" => Schedule::OneCycle,
+            other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
+        },
+        early_stopping: args.early_stopping,
         ..TrainConfig::default()
     })
     }
