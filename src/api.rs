@@ -56,6 +56,13 @@ impl DatasetHandle {
         Ok(DatasetHandle { inner: Arc::new(dataset) })
     }
 
+    /// Only the images of `classes` (indices), relabelled 0, 1, … in that order.
+    #[wasm_bindgen(js_name = withClasses)]
+    pub fn with_classes(&self, classes: Vec<usize>) -> Result<DatasetHandle, JsValue> {
+        let subset = self.inner.with_classes(&classes).map_err(to_js_error)?;
+        Ok(DatasetHandle { inner: Arc::new(subset) })
+    }
+
     /// `{name, images, shape: [c, h, w], classes: [...], splits: {train, validation, test}}`.
     pub fn info(&self) -> JsValue {
         #[derive(Serialize)]
@@ -77,6 +84,15 @@ impl DatasetHandle {
     }
 }
 
+/// Through JSON rather than serde_wasm_bindgen: that one only looks up the
+/// fields it knows, so a misspelt option would be silently ignored.
+fn parse_config(config: JsValue) -> Result<TrainConfig, JsValue> {
+    let json: String = js_sys::JSON::stringify(&config)
+        .map_err(|_| to_js_error(Error::Config("the run configuration cannot be written as JSON".into())))?
+        .into();
+    serde_json::from_str(&json).map_err(|e| to_js_error(Error::Config(format!("the run configuration is not valid: {e}"))))
+}
+
 #[wasm_bindgen]
 pub struct TrainerHandle {
     inner: Trainer,
@@ -87,14 +103,20 @@ impl TrainerHandle {
     /// `config` is a `TrainConfig` as a plain object; missing fields take their defaults.
     #[wasm_bindgen(constructor)]
     pub fn new(dataset: &DatasetHandle, config: JsValue) -> Result<TrainerHandle, JsValue> {
-        // Through JSON rather than serde_wasm_bindgen: that one only looks up the
-        // fields it knows, so a misspelt option would be silently ignored.
-        let json: String = js_sys::JSON::stringify(&config)
-            .map_err(|_| to_js_error(Error::Config("the run configuration cannot be written as JSON".into())))?
-            .into();
-        let config: TrainConfig = serde_json::from_str(&json)
-            .map_err(|e| to_js_error(Error::Config(format!("the run configuration is not valid: {e}"))))?;
+        let config = parse_config(config)?;
         let inner = Trainer::new(config, dataset.inner.clone()).map_err(to_js_error)?;
+        Ok(TrainerHandle { inner })
+    }
+
+    /// Fine-tuning: a trainer that starts from the checkpoint in `checkpoint`
+    /// (file bytes; `name` appears in errors), with a new head when the
+    /// dataset's classes differ from the checkpoint's or `new_head` is set.
+    #[wasm_bindgen(js_name = fromCheckpoint)]
+    pub fn from_checkpoint(dataset: &DatasetHandle, config: JsValue, name: &str, checkpoint: &[u8], new_head: bool) -> Result<TrainerHandle, JsValue> {
+        let config = parse_config(config)?;
+        let checkpoint = crate::decode_checkpoint(name, checkpoint).map_err(to_js_error)?;
+        let base = checkpoint.build_model().map_err(to_js_error)?;
+        let inner = Trainer::from_base(config, dataset.inner.clone(), &base, new_head).map_err(to_js_error)?;
         Ok(TrainerHandle { inner })
     }
 

@@ -188,6 +188,8 @@ pub struct TrainerStatus {
     pub epochs: u32,
     pub steps_per_epoch: u64,
     pub batch_size: usize,
+    /// Images the run trains on (after `labels_per_class` / `train_limit`).
+    pub train_images: usize,
     pub examples_seen: u64,
     pub done: bool,
     /// Set when early stopping ended the run; the weights are those of `best_step`.
@@ -349,6 +351,7 @@ impl Trainer {
             epochs: self.config.epochs,
             steps_per_epoch: self.steps_per_epoch,
             batch_size: self.batch_size,
+            train_images: self.train_indices.len(),
             examples_seen: self.examples_seen,
             done: self.is_done(),
             stopped_early: self.stopped_early,

@@ -1,36 +1,57 @@
-// Live loss and accuracy charts (uPlot): training curve vs validation curve,
-// x = epochs. Redraws are throttled to one animation frame so a burst of
-// progress messages never blocks the main thread.
+// Live loss and accuracy charts (uPlot): for every run, its training curve
+// (thin) and validation curve (thick, with points), x = epochs, so several
+// runs overlay on the same axes. Redraws are throttled to one animation frame
+// so a burst of progress messages never blocks the main thread.
 
 import uPlot from './vendor/uPlot.esm.js';
 
-const TRAIN_COLOR = '#d9730d';
-const VAL_COLOR = '#2457c5';
+// [validation, training] colour per run, in run order.
+const PALETTE = [
+  ['#2457c5', '#93acdf'],
+  ['#c2410c', '#f0a77a'],
+  ['#15803d', '#86c59c'],
+  ['#7e22ce', '#c9a2e8'],
+];
 
-function makeChart(container, yLabel, yRange) {
+function makeChart(container, yLabel, yRange, runNames) {
+  const series = [{ label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) }];
+  runNames.forEach((name, i) => {
+    const [val, train] = PALETTE[i % PALETTE.length];
+    const prefix = runNames.length > 1 ? `${name} ` : '';
+    series.push({ label: `${prefix}training`, stroke: train, width: 1.5, spanGaps: true, points: { show: false } });
+    series.push({ label: `${prefix}validation`, stroke: val, width: 2, spanGaps: true, points: { size: 5 } });
+  });
   const opts = {
     width: Math.max(container.clientWidth, 200),
     height: 240,
     scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
     axes: [{ label: 'epoch', size: 36 }, { label: yLabel, size: 50 }],
-    series: [
-      { label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
-      { label: 'training', stroke: TRAIN_COLOR, width: 1.5, spanGaps: true, points: { show: false } },
-      { label: 'validation', stroke: VAL_COLOR, width: 2, spanGaps: true, points: { size: 5 } },
-    ],
+    series,
     legend: { live: true },
   };
-  return new uPlot(opts, [[], [], []], container);
+  return new uPlot(opts, series.map(() => []), container);
 }
 
 export class Charts {
   constructor(lossContainer, accContainer) {
     this.containers = [lossContainer, accContainer];
-    this.loss = makeChart(lossContainer, 'loss');
-    this.acc = makeChart(accContainer, 'accuracy', [0, 1]);
-    this.rows = []; // {x, trainLoss, trainAcc, valLoss, valAcc}
-    this.pending = false;
+    this.runNames = [];
+    this.setRuns(['run']);
     new ResizeObserver(() => this.resize()).observe(lossContainer.parentElement.parentElement);
+  }
+
+  // Starts empty charts with one training and one validation series per run.
+  setRuns(names) {
+    if (this.loss) {
+      this.loss.destroy();
+      this.acc.destroy();
+    }
+    this.runNames = names;
+    this.loss = makeChart(this.containers[0], 'loss', null, names);
+    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], names);
+    this.rows = []; // {x, run, kind: 'train'|'val', loss, acc}
+    this.pending = false;
+    this.scheduleDraw();
   }
 
   resize() {
@@ -39,18 +60,14 @@ export class Charts {
   }
 
   clear() {
-    this.rows = [];
-    this.scheduleDraw();
+    this.setRuns(this.runNames);
   }
 
-  addTraining(windows) {
-    for (const w of windows) this.rows.push({ x: w.epoch, trainLoss: w.loss, trainAcc: w.acc, valLoss: null, valAcc: null });
-    if (windows.length) this.scheduleDraw();
-  }
-
-  addValidation(evals) {
-    for (const e of evals) this.rows.push({ x: e.epoch, trainLoss: null, trainAcc: null, valLoss: e.val_loss, valAcc: e.val_acc });
-    if (evals.length) this.scheduleDraw();
+  add(runName, windows, evals) {
+    const run = Math.max(this.runNames.indexOf(runName), 0);
+    for (const w of windows) this.rows.push({ x: w.epoch, run, kind: 'train', loss: w.loss, acc: w.acc });
+    for (const e of evals) this.rows.push({ x: e.epoch, run, kind: 'val', loss: e.val_loss, acc: e.val_acc });
+    if (windows.length || evals.length) this.scheduleDraw();
   }
 
   scheduleDraw() {
@@ -66,8 +83,15 @@ export class Charts {
     // Stable sort keeps arrival order for equal x (a training point then its evaluation).
     const rows = this.rows.slice().sort((a, b) => a.x - b.x);
     const x = rows.map((r) => r.x);
-    this.loss.setData([x, rows.map((r) => r.trainLoss), rows.map((r) => r.valLoss)]);
-    this.acc.setData([x, rows.map((r) => r.trainAcc), rows.map((r) => r.valAcc)]);
+    const columns = (field) => {
+      const data = [x];
+      this.runNames.forEach((_, run) => {
+        for (const kind of ['train', 'val']) data.push(rows.map((r) => (r.run === run && r.kind === kind ? r[field] : null)));
+      });
+      return data;
+    };
+    this.loss.setData(columns('loss'));
+    this.acc.setData(columns('acc'));
     for (const c of this.containers) c.dataset.points = String(rows.length);
   }
 }

@@ -29,6 +29,27 @@ const NUMBER_FIELDS = {
   dropout: ['Dropout', (v) => (v >= 0 && v < 1 ? null : 'must be at least 0 and below 1')],
   seed: ['Seed', (v) => (Number.isSafeInteger(v) && v >= 0 ? null : 'must be a whole number ≥ 0')],
   initScale: ['Scale', (v) => (v >= 0 ? null : 'must be ≥ 0')],
+  labelsPerClass: ['Labelled images per class', (v) => (Number.isInteger(v) && v >= 1 && v <= 500 ? null : 'must be a whole number from 1 to 500')],
+};
+
+// Ready-made experiments: the runs they train, from the form's settings.
+const BASE_0_TO_4 = 'models/lenet5-mnist-digits0-4.ftlc';
+const EXPERIMENTS = {
+  free: {
+    runs: (dataset, config) => [{ name: 'run', detail: `${config.model}`, datasetUrl: dataset, config }],
+  },
+  'new-classes': {
+    // Settings a first-time user sees when picking the experiment (still editable).
+    defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
+    runs: (dataset, config, k) => {
+      const shared = { ...config, model: 'lenet5', labels_per_class: k };
+      const classes = [5, 6, 7, 8, 9];
+      return [
+        { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
+        { name: 'fine-tuned', detail: `base: digits 0–4, new head`, datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },
+      ];
+    },
+  },
 };
 
 export class Controls {
@@ -38,6 +59,23 @@ export class Controls {
     this.scaleField = form.querySelector('.init-scale');
     form.elements.init.addEventListener('change', () => this.updateScaleVisibility());
     this.updateScaleVisibility();
+    form.elements.experiment.addEventListener('change', () => this.applyExperiment());
+    this.updateExperimentFields();
+  }
+
+  updateExperimentFields() {
+    const scenario = this.form.elements.experiment.value !== 'free';
+    for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = !scenario;
+  }
+
+  // Picking an experiment fills in the settings it is meant to run with.
+  applyExperiment() {
+    const { defaults = {} } = EXPERIMENTS[this.form.elements.experiment.value];
+    const f = this.form.elements;
+    if (defaults.model) f.model.value = defaults.model;
+    if (defaults.epochs) f.epochs.value = defaults.epochs;
+    if (defaults.batchSize) f.batchSize.value = defaults.batchSize;
+    this.updateExperimentFields();
   }
 
   updateScaleVisibility() {
@@ -50,7 +88,7 @@ export class Controls {
     this.form.addEventListener('change', callback);
   }
 
-  // Returns {datasetUrl, config} or null after showing what is wrong.
+  // Returns the run list to configure, or null after showing what is wrong.
   read() {
     const f = this.form.elements;
     const values = {};
@@ -72,21 +110,19 @@ export class Controls {
     this.errorBox.hidden = problems.length === 0;
     this.errorBox.textContent = problems.join('\n');
     if (problems.length) return null;
-    return {
-      datasetUrl: f.dataset.value,
-      config: {
-        model: f.model.value,
-        init: INITS[f.init.value](values.initScale),
-        optimizer: OPTIMIZERS[f.optimizer.value],
-        lr: values.lr,
-        batch_size: values.batchSize,
-        epochs: values.epochs,
-        l1: values.l1,
-        l2: values.l2,
-        dropout: values.dropout,
-        seed: values.seed,
-        evals_per_epoch: 4,
-      },
+    const config = {
+      model: f.model.value,
+      init: INITS[f.init.value](values.initScale),
+      optimizer: OPTIMIZERS[f.optimizer.value],
+      lr: values.lr,
+      batch_size: values.batchSize,
+      epochs: values.epochs,
+      l1: values.l1,
+      l2: values.l2,
+      dropout: values.dropout,
+      seed: values.seed,
+      evals_per_epoch: 4,
     };
+    return EXPERIMENTS[f.experiment.value].runs(f.dataset.value, config, values.labelsPerClass);
   }
 }

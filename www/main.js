@@ -79,24 +79,31 @@ function onWorkerMessage(msg) {
         setState('idle');
       }
       break;
-    case 'progress':
+    case 'progress': {
       if (!hasRun) break; // late news from a run that was reset
-      charts.addTraining(payload.windows);
-      charts.addValidation(payload.evals);
-      if (payload.windows.length) status.metrics({ trainLoss: payload.windows.at(-1).loss });
-      if (payload.evals.length) status.metrics({ valAcc: payload.evals.at(-1).val_acc });
-      status.progress(payload.status, state === 'running' ? 'training' : 'paused', payload.imagesPerSec);
+      for (const run of payload.runs) {
+        charts.add(run.name, run.windows, run.evals);
+        if (run.evals.length) status.runMetrics(run.name, { valAcc: run.evals.at(-1).val_acc });
+      }
+      // The headline numbers follow the first run (the only one outside experiments).
+      const first = payload.runs[0];
+      if (first.windows.length) status.metrics({ trainLoss: first.windows.at(-1).loss });
+      if (first.evals.length) status.metrics({ valAcc: first.evals.at(-1).val_acc });
+      const speed = payload.runs.reduce((a, r) => a + r.imagesPerSec, 0) / payload.runs.length;
+      status.progress(first.status, state === 'running' ? 'training' : 'paused', speed);
       break;
+    }
     case 'done':
       if (!hasRun) break;
       setState('done');
-      status.metrics({ testAcc: payload.test ? payload.test.acc : null });
-      status.progress(payload.status, 'done', 0);
+      for (const run of payload.runs) status.runMetrics(run.name, { testAcc: run.test ? run.test.acc : null });
+      status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
+      status.progress(payload.runs[0].status, 'done', 0);
       break;
     case 'paused':
       // After Reset (state idle) the worker's late confirmation changes nothing.
       if (state === 'running') setState('paused');
-      if (hasRun && payload.status) status.progress(payload.status, 'paused', 0);
+      if (hasRun && payload.runs && payload.runs.length) status.progress(payload.runs[0].status, 'paused', 0);
       break;
     case 'error': {
       const text = `${payload.code}: ${payload.message}`;
@@ -118,19 +125,22 @@ function onWorkerMessage(msg) {
 
 // Builds a new run from the form; the old charts go only once the new run exists.
 async function configure() {
-  const request_ = controls.read();
-  if (!request_) return false;
-  status.message('Preparing the run…');
+  const runs = controls.read();
+  if (!runs) return false;
+  status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
-    const info = await request('configure', request_);
-    charts.clear();
+    const info = await request('configure', { runs });
+    charts.setRuns(runs.map((r) => r.name));
     status.clear();
+    status.setRuns(runs);
     hasRun = true;
     settingsChanged = false;
-    const { splits } = info.dataset;
+    const first = info.runs[0];
+    const { splits } = first.dataset;
     status.runInfo(
-      `${info.dataset.name}: ${splits.train} training / ${splits.validation} validation / ${splits.test} test images · ` +
-        `${info.paramCount.toLocaleString('en-US')} parameters · batch ${info.status.batch_size}, ${info.status.steps_per_epoch} steps per epoch`,
+      `${first.dataset.name}, classes ${first.dataset.classes.join(' ')}: ${first.status.train_images} training / ${splits.validation} validation / ${splits.test} test images · ` +
+        `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} steps per epoch` +
+        (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : ''),
     );
     return true;
   } catch (err) {

@@ -1,20 +1,23 @@
 // The worker protocol, shared by the page and the worker.
 //
 // Every message is {v, type, id?, payload}. Types, main → worker:
-//   configure {datasetUrl, config}  build a new run (replaces the old one)
-//   start                           train until done or paused
+//   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead}}]}
+//                                   build a new run list (replaces the old one only
+//                                   once every run is built); `config` is the core's
+//                                   TrainConfig, `base` a checkpoint to fine-tune
+//   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
-//   step                            one training step (plus any evaluation it triggers)
+//   step                            one training step of each run (plus evaluations)
 // worker → main:
 //   ready {build}                   the wasm module is loaded
-//   configured {dataset, layers, paramCount, status}
-//   progress {windows, evals, status, imagesPerSec}   a few per second while training
-//   paused {status} / done {status, test}
+//   configured {runs: [{name, dataset, layers, paramCount, status}]}
+//   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second
+//   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
 //   error {code, message, replyTo}  code is the error's name (DatasetError, ConfigError,
 //                                   DivergedError, ProtocolError, …)
 // A message with another version is answered with an error, never guessed at.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export function message(type, payload = {}, id = undefined) {
   return { v: PROTOCOL_VERSION, type, id, payload };

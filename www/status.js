@@ -10,6 +10,31 @@ export class StatusPanel {
     this.testAcc = root.querySelector('[data-testid="test-acc"]');
     this.speed = root.querySelector('[data-testid="images-per-s"]');
     this.info = root.querySelector('[data-testid="run-info"]');
+    this.runs = root.querySelector('[data-testid="runs"]');
+  }
+
+  // The runs list: one row per run with its latest validation and final test accuracy.
+  setRuns(runs) {
+    this.runs.replaceChildren(
+      ...runs.map((run) => {
+        const li = document.createElement('li');
+        li.dataset.run = run.name;
+        li.innerHTML =
+          `<span class="run-name"></span><span class="run-detail"></span>` +
+          `<span>validation <b data-testid="run-val-acc">–</b></span><span>test <b data-testid="run-test-acc">–</b></span>`;
+        li.querySelector('.run-name').textContent = run.name;
+        li.querySelector('.run-detail').textContent = run.detail;
+        return li;
+      }),
+    );
+    this.runs.hidden = runs.length < 2;
+  }
+
+  runMetrics(name, { valAcc, testAcc }) {
+    const row = [...this.runs.children].find((li) => li.dataset.run === name);
+    if (!row) return;
+    if (valAcc != null) row.querySelector('[data-testid="run-val-acc"]').textContent = valAcc.toFixed(4);
+    if (testAcc != null) row.querySelector('[data-testid="run-test-acc"]').textContent = testAcc.toFixed(4);
   }
 
   message(text, { error = false } = {}) {

@@ -1,6 +1,8 @@
-// The module worker that owns the wasm trainer. It trains in chunks of about
-// CHUNK_MS and yields between them, so `pause` and `step` get through at once,
-// and batches progress into a few messages per second.
+// The module worker that owns the wasm trainers. A run list of one or more
+// runs (e.g. "from scratch" and "fine-tuned", same data and budget) trains in
+// chunks of about CHUNK_MS, shared fairly between the runs, yielding between
+// chunks so `pause` and `step` get through at once; progress is batched into a
+// few messages per second.
 
 import { message, versionError } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';
@@ -10,10 +12,10 @@ const PROGRESS_MS = 250;
 const SPEED_WINDOW_MS = 2000;
 
 const datasets = new Map(); // url → Promise<DatasetHandle>
-let trainer = null;
+const checkpoints = new Map(); // url → Promise<Uint8Array>
+let runs = []; // {name, trainer, done, speed: [{t, images, ms}]}
 let running = false;
 let lastPost = 0;
-let speedSamples = []; // {t, images, ms}: training time only, evaluation excluded
 
 const post = (type, payload, id) => self.postMessage(message(type, payload, id));
 
@@ -27,41 +29,56 @@ const channel = new MessageChannel();
 channel.port1.onmessage = () => runChunk();
 const yieldThenRun = () => channel.port2.postMessage(null);
 
-function imagesPerSec(now) {
-  speedSamples = speedSamples.filter((s) => now - s.t < SPEED_WINDOW_MS);
-  const images = speedSamples.reduce((a, s) => a + s.images, 0);
-  const ms = speedSamples.reduce((a, s) => a + s.ms, 0);
+function imagesPerSec(run, now) {
+  run.speed = run.speed.filter((s) => now - s.t < SPEED_WINDOW_MS);
+  const images = run.speed.reduce((a, s) => a + s.images, 0);
+  const ms = run.speed.reduce((a, s) => a + s.ms, 0);
   return ms > 0 ? (images * 1000) / ms : 0;
 }
 
 function postProgress(now) {
   lastPost = now;
-  const window = trainer.takeWindow();
   post('progress', {
-    windows: window ? [window] : [],
-    evals: trainer.takeEvals(),
-    status: trainer.status(),
-    imagesPerSec: imagesPerSec(now),
+    runs: runs.map((run) => {
+      const window = run.trainer.takeWindow();
+      return {
+        name: run.name,
+        windows: window ? [window] : [],
+        evals: run.trainer.takeEvals(),
+        status: run.trainer.status(),
+        imagesPerSec: imagesPerSec(run, now),
+      };
+    }),
   });
 }
 
+function finish() {
+  running = false;
+  postProgress(performance.now());
+  post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) });
+}
+
 function runChunk() {
-  if (!running || !trainer) return;
-  const start = performance.now();
-  let images = 0;
-  let trainMs = 0;
-  let finished = false;
+  if (!running || !runs.length) return;
+  const active = runs.filter((r) => !r.done);
+  const slice = CHUNK_MS / Math.max(active.length, 1);
   try {
-    while (performance.now() - start < CHUNK_MS) {
-      const t = performance.now();
-      const result = trainer.tick();
-      if (result > 0) {
-        images += result;
-        trainMs += performance.now() - t;
-      } else if (result < 0) {
-        finished = true;
-        break;
+    for (const run of active) {
+      const start = performance.now();
+      let images = 0;
+      let trainMs = 0;
+      while (performance.now() - start < slice) {
+        const t = performance.now();
+        const result = run.trainer.tick();
+        if (result > 0) {
+          images += result;
+          trainMs += performance.now() - t;
+        } else if (result < 0) {
+          run.done = true;
+          break;
+        }
       }
+      if (images > 0) run.speed.push({ t: performance.now(), images, ms: trainMs });
     }
   } catch (err) {
     running = false;
@@ -69,44 +86,65 @@ function runChunk() {
     postError(err);
     return;
   }
+  if (runs.every((r) => r.done)) return finish();
   const now = performance.now();
-  if (images > 0) speedSamples.push({ t: now, images, ms: trainMs });
-  if (finished) {
-    running = false;
-    postProgress(now);
-    post('done', { status: trainer.status(), test: trainer.evaluateTest() });
-    return;
-  }
   if (now - lastPost >= PROGRESS_MS) postProgress(now);
   yieldThenRun();
 }
 
-async function loadDataset(url) {
-  if (!datasets.has(url)) {
-    const loading = (async () => {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`cannot load dataset ${url}: HTTP ${response.status}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      return DatasetHandle.fromBytes(url, bytes);
-    })();
-    datasets.set(url, loading);
-    loading.catch(() => datasets.delete(url)); // a failed load may be retried
+function cached(map, url, load) {
+  if (!map.has(url)) {
+    const loading = load(url);
+    map.set(url, loading);
+    loading.catch(() => map.delete(url)); // a failed load may be retried
   }
-  return datasets.get(url);
+  return map.get(url);
+}
+
+async function fetchBytes(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load ${what} ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+const loadDataset = (url) => cached(datasets, url, async () => DatasetHandle.fromBytes(url, await fetchBytes(url, 'dataset')));
+const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'base model'));
+
+// One run of the list: {name, datasetUrl, classes?, config, base?: {url, newHead}}.
+async function buildRun(spec) {
+  let dataset = await loadDataset(spec.datasetUrl);
+  if (spec.classes) dataset = dataset.withClasses(spec.classes);
+  const trainer = spec.base
+    ? TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, await loadCheckpoint(spec.base.url), !!spec.base.newHead)
+    : new TrainerHandle(dataset, spec.config);
+  return { name: spec.name, trainer, dataset, done: false, speed: [] };
 }
 
 const handlers = {
-  async configure({ datasetUrl, config }, id) {
+  async configure({ runs: specs }, id) {
     running = false;
-    const dataset = await loadDataset(datasetUrl);
-    const next = new TrainerHandle(dataset, config); // throws before the old run is dropped
-    if (trainer) trainer.free();
-    trainer = next;
-    speedSamples = [];
-    post('configured', { dataset: dataset.info(), layers: trainer.layers(), paramCount: trainer.paramCount(), status: trainer.status() }, id);
+    if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
+    const built = [];
+    try {
+      for (const spec of specs) built.push(await buildRun(spec));
+    } catch (err) {
+      for (const run of built) run.trainer.free();
+      throw err; // the previous runs are untouched
+    }
+    for (const run of runs) run.trainer.free();
+    runs = built;
+    post('configured', {
+      runs: runs.map((run) => ({
+        name: run.name,
+        dataset: run.dataset.info(),
+        layers: run.trainer.layers(),
+        paramCount: run.trainer.paramCount(),
+        status: run.trainer.status(),
+      })),
+    }, id);
   },
   start(_payload, id) {
-    if (!trainer) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
+    if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     if (running) return;
     running = true;
     lastPost = performance.now();
@@ -115,17 +153,17 @@ const handlers = {
   },
   pause(_payload, id) {
     running = false;
-    if (trainer) postProgress(performance.now());
-    post('paused', { status: trainer ? trainer.status() : null }, id);
+    if (runs.length) postProgress(performance.now());
+    post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
   step(_payload, id) {
-    if (!trainer) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
+    if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     running = false;
-    trainer.stepOnce();
+    for (const run of runs) if (!run.done) run.trainer.stepOnce();
+    for (const run of runs) run.done = run.trainer.status().done;
+    if (runs.every((r) => r.done)) return finish();
     postProgress(performance.now());
-    const status = trainer.status();
-    if (status.done) post('done', { status, test: trainer.evaluateTest() }, id);
-    else post('paused', { status }, id);
+    post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
 };
 

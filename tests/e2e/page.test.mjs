@@ -85,3 +85,27 @@ test('a diverging run says so and keeps its curves', async () => {
   assert.equal(await byTestId(page, 'train').isEnabled(), true);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('one click compares fine-tuning with training from scratch on new classes', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'optimizer').selectOption('adam');
+  await byTestId(page, 'lr').fill('0.001');
+  await byTestId(page, 'l2').fill('0');
+  await byTestId(page, 'experiment').selectOption('new-classes');
+  assert.equal(await byTestId(page, 'model').inputValue(), 'lenet5', 'the experiment sets its model');
+  await byTestId(page, 'labels-per-class').fill('5');
+  await byTestId(page, 'epochs').fill('4');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  const runs = page.locator('[data-testid="runs"] li');
+  assert.deepEqual(await runs.evaluateAll((els) => els.map((el) => el.dataset.run)), ['from scratch', 'fine-tuned']);
+  for (const name of ['from scratch', 'fine-tuned']) {
+    const acc = Number(await page.locator(`[data-run="${name}"] [data-testid="run-test-acc"]`).textContent());
+    assert.ok(acc > 0.2 && acc <= 1, `${name} has a final test accuracy (${acc})`);
+  }
+  assert.match(await byTestId(page, 'run-info').textContent(), /classes 5 6 7 8 9: 25 training/);
+  // Both runs are on the charts: 2 runs × (training + validation) series.
+  assert.equal(await page.locator('[data-testid="loss-chart"] .u-legend .u-series').count(), 5);
+  assert.deepEqual(lab.consoleErrors, []);
+});
