@@ -41,16 +41,25 @@ const EXPERIMENTS = {
   'new-classes': {
     // Settings a first-time user sees when picking the experiment (still editable).
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
-    runs: (dataset, config, k) => {
-      const shared = { ...config, model: 'lenet5', labels_per_class: k };
-      const classes = [5, 6, 7, 8, 9];
-      return [
-        { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
-        { name: 'fine-tuned', detail: `base: digits 0–4, new head`, datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },
-      ];
-    },
+    runs: (dataset, config, k) => newClassRuns(dataset, config, k),
+  },
+  'data-economy': {
+    defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
+    // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
+    sweep: (dataset, config) => (k) => newClassRuns(dataset, { ...config, evals_per_epoch: 1 }, k),
   },
 };
+
+// Digits 5–9 with K labels per class: LeNet-5 from scratch, and LeNet-5
+// pretrained on digits 0–4 with a new head — same data, seed and budget.
+function newClassRuns(dataset, config, k) {
+  const shared = { ...config, model: 'lenet5', labels_per_class: k };
+  const classes = [5, 6, 7, 8, 9];
+  return [
+    { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
+    { name: 'fine-tuned', detail: 'base: digits 0–4, new head', datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },
+  ];
+}
 
 export class Controls {
   constructor(form) {
@@ -64,8 +73,10 @@ export class Controls {
   }
 
   updateExperimentFields() {
-    const scenario = this.form.elements.experiment.value !== 'free';
-    for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = !scenario;
+    const experiment = this.form.elements.experiment.value;
+    for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = experiment === 'free';
+    // The sweep chooses K itself.
+    for (const el of this.form.querySelectorAll('.k-only')) el.hidden = experiment !== 'new-classes';
   }
 
   // Picking an experiment fills in the settings it is meant to run with.
@@ -88,7 +99,8 @@ export class Controls {
     this.form.addEventListener('change', callback);
   }
 
-  // Returns the run list to configure, or null after showing what is wrong.
+  // Returns {runs} to configure, or {sweep: k → runs} for a sweep, or null
+  // after showing what is wrong.
   read() {
     const f = this.form.elements;
     const values = {};
@@ -123,6 +135,8 @@ export class Controls {
       seed: values.seed,
       evals_per_epoch: 4,
     };
-    return EXPERIMENTS[f.experiment.value].runs(f.dataset.value, config, values.labelsPerClass);
+    const experiment = EXPERIMENTS[f.experiment.value];
+    if (experiment.sweep) return { sweep: experiment.sweep(f.dataset.value, config) };
+    return { runs: experiment.runs(f.dataset.value, config, values.labelsPerClass) };
   }
 }

@@ -5,18 +5,21 @@ import { message } from './protocol.js';
 import { Controls } from './controls.js';
 import { Charts } from './charts.js';
 import { StatusPanel } from './status.js';
+import { SweepPanel, SWEEP_KS } from './sweep.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
 const controls = new Controls(form);
 const charts = new Charts($('loss-chart'), $('acc-chart'));
 const status = new StatusPanel(document.querySelector('.status-panel'));
+const sweepPanel = new SweepPanel($('sweep-figure'));
 const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset') };
 
 // 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed'
 let state = 'loading';
 let hasRun = false; // the worker holds a run matching the form
 let settingsChanged = false;
+let sweep = null; // {runsFor: k → runs, index} while a data-economy sweep is under way
 let worker = null;
 let nextId = 1;
 const replies = new Map(); // id → {resolve, reject}
@@ -95,10 +98,20 @@ function onWorkerMessage(msg) {
     }
     case 'done':
       if (!hasRun) break;
-      setState('done');
       for (const run of payload.runs) status.runMetrics(run.name, { testAcc: run.test ? run.test.acc : null });
       status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
       status.progress(payload.runs[0].status, 'done', 0);
+      if (sweep) {
+        sweepPanel.add(SWEEP_KS[sweep.index], Object.fromEntries(payload.runs.map((r) => [r.name, r.test ? r.test.acc : null])));
+        sweep.index += 1;
+        if (sweep.index < SWEEP_KS.length) {
+          nextSweepStep();
+          break;
+        }
+        sweep = null;
+        status.message('Data-economy sweep done: every K trained from scratch and fine-tuned.');
+      }
+      setState('done');
       break;
     case 'paused':
       // After Reset (state idle) the worker's late confirmation changes nothing.
@@ -124,9 +137,7 @@ function onWorkerMessage(msg) {
 }
 
 // Builds a new run from the form; the old charts go only once the new run exists.
-async function configure() {
-  const runs = controls.read();
-  if (!runs) return false;
+async function configure(runs) {
   status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
     const info = await request('configure', { runs });
@@ -150,9 +161,31 @@ async function configure() {
   }
 }
 
+// Configures and starts the sweep's pair of runs for the current K.
+async function nextSweepStep() {
+  const k = SWEEP_KS[sweep.index];
+  if (!(await configure(sweep.runsFor(k)))) {
+    sweep = null;
+    return;
+  }
+  status.runInfo(`Data-economy sweep: K = ${k} labelled images per class (${sweep.index + 1} of ${SWEEP_KS.length})`);
+  setState('running');
+  send('start');
+}
+
 buttons.train.addEventListener('click', async () => {
-  if (!hasRun || settingsChanged || state === 'done') {
-    if (!(await configure())) return;
+  const resume = hasRun && !settingsChanged && state === 'paused';
+  if (!resume) {
+    const experiment = controls.read();
+    if (!experiment) return;
+    if (experiment.sweep) {
+      sweep = { runsFor: experiment.sweep, index: 0 };
+      sweepPanel.reset(['from scratch', 'fine-tuned']);
+      return nextSweepStep();
+    }
+    sweep = null;
+    sweepPanel.hide();
+    if (!(await configure(experiment.runs))) return;
   }
   setState('running');
   send('start');
@@ -162,7 +195,13 @@ buttons.pause.addEventListener('click', () => send('pause'));
 
 buttons.step.addEventListener('click', async () => {
   if (!hasRun || settingsChanged) {
-    if (!(await configure())) return;
+    const experiment = controls.read();
+    if (!experiment) return;
+    if (experiment.sweep) {
+      status.message('Step is for single runs: the sweep trains many; press Train.', { error: true });
+      return;
+    }
+    if (!(await configure(experiment.runs))) return;
   }
   setState('paused');
   try {
@@ -174,6 +213,7 @@ buttons.step.addEventListener('click', async () => {
 
 buttons.reset.addEventListener('click', () => {
   send('pause');
+  sweep = null;
   hasRun = false;
   charts.clear();
   status.clear();

@@ -109,3 +109,16 @@ test('one click compares fine-tuning with training from scratch on new classes',
   assert.equal(await page.locator('[data-testid="loss-chart"] .u-legend .u-series').count(), 5);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('the data-economy sweep plots final test accuracy for every K, scratch and fine-tuned', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('data-economy');
+  await byTestId(page, 'epochs').fill('1'); // a short budget keeps the test quick
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="sweep-chart"]').dataset.points === '8', null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.state === 'done');
+  assert.match(await byTestId(page, 'status').textContent(), /sweep done/);
+  assert.equal(await page.locator('[data-testid="sweep-chart"] .u-legend .u-series').count(), 3);
+  assert.deepEqual(lab.consoleErrors, []);
+});
