@@ -22,6 +22,18 @@ fn run_steps(trainer: &mut Trainer, steps: usize) {
     }
 }
 
+/// Runs to the end and returns every evaluation record.
+fn evaluations_until_done(trainer: &mut Trainer) -> Vec<finetune_lab::EvalRecord> {
+    let mut records = Vec::new();
+    loop {
+        match trainer.tick().unwrap() {
+            Tick::Evaluated(r) => records.push(r),
+            Tick::Done => return records,
+            _ => {}
+        }
+    }
+}
+
 fn config(model: &str) -> TrainConfig {
     TrainConfig { model: model.into(), batch_size: 16, dropout: 0.3, train_limit: Some(400), eval_chunk: 500, ..TrainConfig::default() }
 }
@@ -70,14 +82,7 @@ fn loss_falls_on_a_small_subset() {
         mnist(),
     )
     .unwrap();
-    let mut records = Vec::new();
-    loop {
-        match t.tick().unwrap() {
-            Tick::Evaluated(r) => records.push(r),
-            Tick::Done => break,
-            _ => {}
-        }
-    }
+    let records = evaluations_until_done(&mut t);
     assert_eq!(records.len(), 4, "one evaluation before training and one per epoch");
     let (first, last) = (records[0], records[3]);
     assert!(first.train_loss.is_none());
@@ -142,14 +147,7 @@ fn early_stopping_restores_the_best_weights() {
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(config, mnist()).unwrap();
-    let mut records = Vec::new();
-    loop {
-        match t.tick().unwrap() {
-            Tick::Evaluated(r) => records.push(r),
-            Tick::Done => break,
-            _ => {}
-        }
-    }
+    let records = evaluations_until_done(&mut t);
     let status = t.status();
     assert!(status.stopped_early, "ran all {} steps", status.step);
     let best = records.iter().min_by(|a, b| a.val_loss.total_cmp(&b.val_loss)).unwrap();
