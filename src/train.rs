@@ -139,6 +139,19 @@ pub struct EvalRecord {
     pub train_acc: Option<f32>,
     pub val_loss: f32,
     pub val_acc: f32,
+    /// With a forgetting meter: accuracy on the *source* task's test split,
+    /// through the source head on the current backbone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_acc: Option<f32>,
+}
+
+/// The catastrophic-forgetting meter: the base model's own head and its
+/// task's test images, re-measured on the current backbone at every evaluation.
+struct ForgettingMeter {
+    /// The base model; its backbone is overwritten from the trainee before each measurement.
+    source_model: Sequential,
+    source: Arc<Dataset>,
+    test_indices: Vec<usize>,
 }
 
 /// What one call of [`Trainer::tick`] did.
@@ -222,6 +235,7 @@ pub struct Trainer {
     best: Option<BestSoFar>,
     evals_since_best: u32,
     stopped_early: bool,
+    forgetting: Option<ForgettingMeter>,
 }
 
 struct BestSoFar {
@@ -318,6 +332,7 @@ impl Trainer {
             best: None,
             evals_since_best: 0,
             stopped_early: false,
+            forgetting: None,
         })
     }
 
@@ -459,10 +474,50 @@ impl Trainer {
             train_acc: train.map(|t| t.1),
             val_loss,
             val_acc,
+            source_acc: self.measure_forgetting(),
         };
         self.evals.push(record);
         self.track_best(record);
         Tick::Evaluated(record)
+    }
+
+    /// Starts measuring forgetting: from now on every evaluation also reports
+    /// the accuracy of `base`'s own head, on top of this trainer's current
+    /// backbone (every layer but the last), on `source`'s test split. `base`
+    /// is the model this trainer was fine-tuned from and `source` the dataset
+    /// (classes in the base's output order) it was trained on.
+    pub fn meter_forgetting(&mut self, base: &Sequential, source: Arc<Dataset>) -> Result<()> {
+        let backbone = self.model.slots().len() - 1;
+        let mut source_model = Sequential::new(base.spec(), self.config.init, 0)?;
+        source_model.copy_layers_from(base, base.slots().len())?;
+        source_model.copy_layers_from(&self.model, backbone).map_err(|_| {
+            Error::Config("the forgetting meter needs the fine-tuned model to share the base's backbone".into())
+        })?;
+        if source_model.output_shape() != Shape::flat(source.classes()) {
+            return Err(Error::Config(format!(
+                "the base model has {} outputs but the source dataset has {} classes",
+                source_model.output_shape(),
+                source.classes()
+            )));
+        }
+        let test_indices = source.indices(Split::Test);
+        if test_indices.is_empty() {
+            return Err(Error::Config("the source dataset has no test images to measure forgetting on".into()));
+        }
+        self.forgetting = Some(ForgettingMeter { source_model, source, test_indices });
+        // The first record (before any step) was measured without the meter; measure it now.
+        if let Some(first) = self.evals.first_mut().filter(|r| r.step == 0) {
+            let meter = self.forgetting.as_mut().expect("just set");
+            first.source_acc = evaluate(&mut meter.source_model, &meter.source, &meter.test_indices, self.config.eval_chunk).map(|m| m.1);
+        }
+        Ok(())
+    }
+
+    fn measure_forgetting(&mut self) -> Option<f32> {
+        let meter = self.forgetting.as_mut()?;
+        let backbone = self.model.slots().len() - 1;
+        meter.source_model.copy_layers_from(&self.model, backbone).expect("checked when the meter was attached");
+        evaluate(&mut meter.source_model, &meter.source, &meter.test_indices, self.config.eval_chunk).map(|m| m.1)
     }
 
     /// Early stopping: remember the weights at the lowest validation loss; after

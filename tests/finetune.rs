@@ -66,3 +66,28 @@ fn same_classes_keep_the_head_unless_asked() {
     let replaced = Trainer::from_base(TrainConfig::default(), source, &base, true).unwrap();
     assert_ne!(layer_bits(replaced.model(), head), layer_bits(&base, head));
 }
+
+#[test]
+fn the_forgetting_meter_measures_the_source_test_split_through_the_source_head() {
+    let base = base();
+    let data = mnist();
+    let source = Arc::new(data.with_classes(&[0, 1, 2, 3, 4]).unwrap());
+    let target = Arc::new(data.with_classes(&[5, 6, 7, 8, 9]).unwrap());
+    let config = TrainConfig { labels_per_class: Some(20), batch_size: 20, epochs: 2, lr: 0.01, evals_per_epoch: 1, ..TrainConfig::default() };
+    let mut trainer = Trainer::from_base(config, target, &base, true).unwrap();
+    trainer.meter_forgetting(&base, source.clone()).unwrap();
+    let mut records = Vec::new();
+    loop {
+        match trainer.tick().unwrap() {
+            Tick::Evaluated(r) => records.push(r),
+            Tick::Done => break,
+            _ => {}
+        }
+    }
+    // Before any step the backbone is the base's: the meter reads the base's own test accuracy.
+    let mut base_copy = base;
+    let expected = finetune_lab::train::per_class_accuracy(&mut base_copy, &source, &source.indices(Split::Test)).acc;
+    assert_eq!(records[0].source_acc, Some(expected));
+    assert!(records.iter().all(|r| r.source_acc.is_some_and(|a| (0.0..=1.0).contains(&a))));
+    assert_ne!(records.last().unwrap().source_acc, Some(expected), "training the backbone changes the source accuracy");
+}

@@ -28,6 +28,10 @@ pub struct FinetuneArgs {
     /// Replace the classification head even when the class count matches.
     #[arg(long)]
     new_head: bool,
+    /// Measure forgetting: the base's source classes (indices, e.g. 0,1,2,3,4); each
+    /// evaluation then reports `source_acc` through the base's own head.
+    #[arg(long, value_delimiter = ',')]
+    source_classes: Option<Vec<usize>>,
     /// Train the same configuration from scratch instead (for scratch-vs-fine-tune comparisons).
     #[arg(long)]
     scratch: bool,
@@ -49,6 +53,11 @@ pub fn run(args: FinetuneArgs) -> Result<(), String> {
             return Err(format!("--labels-per-class must be 1 to 500, got {k}"));
         }
     }
+    let source = match &args.source_classes {
+        Some(classes) => Some(Arc::new(super::load_dataset(args.train.dataset_path())?.with_classes(classes).map_err(|e| e.to_string())?)),
+        None => None,
+    };
+    let base = checkpoint.build_model().map_err(|e| e.to_string())?;
     let mut trainer = if args.scratch {
         config.model_spec = Some(checkpoint.spec.clone());
         if let Some(finetune_lab::nn::LayerSpec::Dense { units, .. }) = config.model_spec.as_mut().and_then(|s| s.layers.last_mut()) {
@@ -56,10 +65,15 @@ pub fn run(args: FinetuneArgs) -> Result<(), String> {
         }
         Trainer::new(config, dataset)
     } else {
-        let base = checkpoint.build_model().map_err(|e| e.to_string())?;
         Trainer::from_base(config, dataset, &base, args.new_head)
     }
     .map_err(|e| e.to_string())?;
+    if let Some(source) = source {
+        if args.scratch {
+            return Err("--source-classes measures forgetting of a base model; a --scratch run has none".into());
+        }
+        trainer.meter_forgetting(&base, source).map_err(|e| e.to_string())?;
+    }
     let summary = train_to_the_end(&mut trainer)?;
     println!("{summary}");
     Ok(())
