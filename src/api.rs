@@ -120,6 +120,17 @@ impl TrainerHandle {
         Ok(TrainerHandle { inner })
     }
 
+    /// Attaches the forgetting meter: every evaluation then also reports
+    /// `source_acc`, the accuracy of the checkpoint's own head on the current
+    /// backbone over `source`'s test split (`source` holds the checkpoint's
+    /// classes, in its output order).
+    #[wasm_bindgen(js_name = meterForgetting)]
+    pub fn meter_forgetting(&mut self, source: &DatasetHandle, name: &str, checkpoint: &[u8]) -> Result<(), JsValue> {
+        let checkpoint = crate::decode_checkpoint(name, checkpoint).map_err(to_js_error)?;
+        let base = checkpoint.build_model().map_err(to_js_error)?;
+        self.inner.meter_forgetting(&base, source.inner.clone()).map_err(to_js_error)
+    }
+
     /// One unit of work: returns the number of images trained (> 0), 0 for a
     /// chunk of validation, or −1 when the run is complete.
     pub fn tick(&mut self) -> Result<i32, JsValue> {

@@ -13,13 +13,15 @@ const PALETTE = [
   ['#7e22ce', '#c9a2e8'],
 ];
 
-function makeChart(container, yLabel, yRange, runNames) {
+// `withSource` adds a dashed series per run for the forgetting meter's source-task accuracy.
+function makeChart(container, yLabel, yRange, runNames, withSource) {
   const series = [{ label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) }];
   runNames.forEach((name, i) => {
     const [val, train] = PALETTE[i % PALETTE.length];
     const prefix = runNames.length > 1 ? `${name} ` : '';
     series.push({ label: `${prefix}training`, stroke: train, width: 1.5, spanGaps: true, points: { show: false } });
     series.push({ label: `${prefix}validation`, stroke: val, width: 2, spanGaps: true, points: { size: 5 } });
+    if (withSource) series.push({ label: `${prefix}source task`, stroke: val, width: 2, dash: [6, 4], spanGaps: true, points: { show: false } });
   });
   const opts = {
     width: Math.max(container.clientWidth, 200),
@@ -41,14 +43,15 @@ export class Charts {
   }
 
   // Starts empty charts with one training and one validation series per run.
-  setRuns(names) {
+  setRuns(names, { source = false } = {}) {
     if (this.loss) {
       this.loss.destroy();
       this.acc.destroy();
     }
     this.runNames = names;
-    this.loss = makeChart(this.containers[0], 'loss', null, names);
-    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], names);
+    this.source = source;
+    this.loss = makeChart(this.containers[0], 'loss', null, names, false);
+    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], names, source);
     this.rows = []; // {x, run, kind: 'train'|'val', loss, acc}
     this.pending = false;
     this.scheduleDraw();
@@ -60,13 +63,16 @@ export class Charts {
   }
 
   clear() {
-    this.setRuns(this.runNames);
+    this.setRuns(this.runNames, { source: this.source });
   }
 
   add(runName, windows, evals) {
     const run = Math.max(this.runNames.indexOf(runName), 0);
     for (const w of windows) this.rows.push({ x: w.epoch, run, kind: 'train', loss: w.loss, acc: w.acc });
-    for (const e of evals) this.rows.push({ x: e.epoch, run, kind: 'val', loss: e.val_loss, acc: e.val_acc });
+    for (const e of evals) {
+      this.rows.push({ x: e.epoch, run, kind: 'val', loss: e.val_loss, acc: e.val_acc });
+      if (e.source_acc != null) this.rows.push({ x: e.epoch, run, kind: 'source', loss: null, acc: e.source_acc });
+    }
     if (windows.length || evals.length) this.scheduleDraw();
   }
 
@@ -83,15 +89,15 @@ export class Charts {
     // Stable sort keeps arrival order for equal x (a training point then its evaluation).
     const rows = this.rows.slice().sort((a, b) => a.x - b.x);
     const x = rows.map((r) => r.x);
-    const columns = (field) => {
+    const columns = (field, kinds) => {
       const data = [x];
       this.runNames.forEach((_, run) => {
-        for (const kind of ['train', 'val']) data.push(rows.map((r) => (r.run === run && r.kind === kind ? r[field] : null)));
+        for (const kind of kinds) data.push(rows.map((r) => (r.run === run && r.kind === kind ? r[field] : null)));
       });
       return data;
     };
-    this.loss.setData(columns('loss'));
-    this.acc.setData(columns('acc'));
+    this.loss.setData(columns('loss', ['train', 'val']));
+    this.acc.setData(columns('acc', this.source ? ['train', 'val', 'source'] : ['train', 'val']));
     for (const c of this.containers) c.dataset.points = String(rows.length);
   }
 }

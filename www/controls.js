@@ -43,6 +43,10 @@ const EXPERIMENTS = {
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
     runs: (dataset, config, k) => newClassRuns(dataset, config, k),
   },
+  forgetting: {
+    defaults: { model: 'lenet5', epochs: 10, batchSize: 16, lr: 0.003 },
+    runs: (dataset, config, k) => forgettingRuns(dataset, config, k),
+  },
   'data-economy': {
     defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
     // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
@@ -61,6 +65,21 @@ function newClassRuns(dataset, config, k) {
   ];
 }
 
+// Fine-tune the 0–4 base on digits 5–9 three ways and watch its own task
+// (digits 0–4, through its own head) while it learns the new one. Layer
+// indices are LeNet-5's as the base checkpoint stores it: convolutions 0 and 3,
+// dense layers 7 and 9, head 11.
+function forgettingRuns(dataset, config, k) {
+  const shared = { ...config, labels_per_class: k };
+  const base = { url: BASE_0_TO_4, newHead: true, sourceClasses: [0, 1, 2, 3, 4] };
+  const classes = [5, 6, 7, 8, 9];
+  return [
+    { name: 'head only', detail: 'every base layer frozen', datasetUrl: dataset, classes, config: { ...shared, freeze: [0, 3, 7, 9] }, base },
+    { name: 'convs frozen', detail: 'convolutions frozen', datasetUrl: dataset, classes, config: { ...shared, freeze: [0, 3] }, base },
+    { name: 'all layers', detail: 'nothing frozen', datasetUrl: dataset, classes, config: shared, base },
+  ];
+}
+
 export class Controls {
   constructor(form) {
     this.form = form;
@@ -76,7 +95,7 @@ export class Controls {
     const experiment = this.form.elements.experiment.value;
     for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = experiment === 'free';
     // The sweep chooses K itself.
-    for (const el of this.form.querySelectorAll('.k-only')) el.hidden = experiment !== 'new-classes';
+    for (const el of this.form.querySelectorAll('.k-only')) el.hidden = !['new-classes', 'forgetting'].includes(experiment);
   }
 
   // Picking an experiment fills in the settings it is meant to run with.
@@ -86,6 +105,7 @@ export class Controls {
     if (defaults.model) f.model.value = defaults.model;
     if (defaults.epochs) f.epochs.value = defaults.epochs;
     if (defaults.batchSize) f.batchSize.value = defaults.batchSize;
+    if (defaults.lr) f.lr.value = defaults.lr;
     this.updateExperimentFields();
   }
 

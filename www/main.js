@@ -86,7 +86,7 @@ function onWorkerMessage(msg) {
       if (!hasRun) break; // late news from a run that was reset
       for (const run of payload.runs) {
         charts.add(run.name, run.windows, run.evals);
-        if (run.evals.length) status.runMetrics(run.name, { valAcc: run.evals.at(-1).val_acc });
+        for (const e of run.evals) status.runMetrics(run.name, { valAcc: e.val_acc, sourceAcc: e.source_acc });
       }
       // The headline numbers follow the first run (the only one outside experiments).
       const first = payload.runs[0];
@@ -141,7 +141,7 @@ async function configure(runs) {
   status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
     const info = await request('configure', { runs });
-    charts.setRuns(runs.map((r) => r.name));
+    charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
     status.clear();
     status.setRuns(runs);
     hasRun = true;

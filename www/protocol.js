@@ -1,10 +1,12 @@
 // The worker protocol, shared by the page and the worker.
 //
 // Every message is {v, type, id?, payload}. Types, main → worker:
-//   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead}}]}
+//   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}]}
 //                                   build a new run list (replaces the old one only
 //                                   once every run is built); `config` is the core's
-//                                   TrainConfig, `base` a checkpoint to fine-tune
+//                                   TrainConfig, `base` a checkpoint to fine-tune; with
+//                                   `sourceClasses` each evaluation also carries
+//                                   `source_acc` (the forgetting meter)
 //   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
 //   step                            one training step of each run (plus evaluations)

@@ -21,7 +21,8 @@ export class StatusPanel {
         li.dataset.run = run.name;
         li.innerHTML =
           `<span class="run-name"></span><span class="run-detail"></span>` +
-          `<span>validation <b data-testid="run-val-acc">–</b></span><span>test <b data-testid="run-test-acc">–</b></span>`;
+          `<span>validation <b data-testid="run-val-acc">–</b></span><span>test <b data-testid="run-test-acc">–</b></span>` +
+          (run.base && run.base.sourceClasses ? `<span class="source">source task <b data-testid="run-source-acc">–</b></span>` : '');
         li.querySelector('.run-name').textContent = run.name;
         li.querySelector('.run-detail').textContent = run.detail;
         return li;
@@ -30,9 +31,15 @@ export class StatusPanel {
     this.runs.hidden = runs.length < 2;
   }
 
-  runMetrics(name, { valAcc, testAcc }) {
+  runMetrics(name, { valAcc, testAcc, sourceAcc }) {
     const row = [...this.runs.children].find((li) => li.dataset.run === name);
     if (!row) return;
+    const source = row.querySelector('[data-testid="run-source-acc"]');
+    if (source && sourceAcc != null) {
+      // "before → now": the first measurement is the untouched base.
+      source.dataset.first ??= sourceAcc.toFixed(4);
+      source.textContent = `${source.dataset.first} → ${sourceAcc.toFixed(4)}`;
+    }
     if (valAcc != null) row.querySelector('[data-testid="run-val-acc"]').textContent = valAcc.toFixed(4);
     if (testAcc != null) row.querySelector('[data-testid="run-test-acc"]').textContent = testAcc.toFixed(4);
   }

@@ -110,13 +110,22 @@ async function fetchBytes(url, what) {
 const loadDataset = (url) => cached(datasets, url, async () => DatasetHandle.fromBytes(url, await fetchBytes(url, 'dataset')));
 const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'base model'));
 
-// One run of the list: {name, datasetUrl, classes?, config, base?: {url, newHead}}.
+// One run of the list: {name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}.
+// With base.sourceClasses the run also measures forgetting of the base's task.
 async function buildRun(spec) {
-  let dataset = await loadDataset(spec.datasetUrl);
-  if (spec.classes) dataset = dataset.withClasses(spec.classes);
-  const trainer = spec.base
-    ? TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, await loadCheckpoint(spec.base.url), !!spec.base.newHead)
-    : new TrainerHandle(dataset, spec.config);
+  const full = await loadDataset(spec.datasetUrl);
+  const dataset = spec.classes ? full.withClasses(spec.classes) : full;
+  if (!spec.base) return { name: spec.name, trainer: new TrainerHandle(dataset, spec.config), dataset, done: false, speed: [] };
+  const bytes = await loadCheckpoint(spec.base.url);
+  const trainer = TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, bytes, !!spec.base.newHead);
+  if (spec.base.sourceClasses) {
+    try {
+      trainer.meterForgetting(full.withClasses(spec.base.sourceClasses), spec.base.url, bytes);
+    } catch (err) {
+      trainer.free();
+      throw err;
+    }
+  }
   return { name: spec.name, trainer, dataset, done: false, speed: [] };
 }
 

@@ -122,3 +122,23 @@ test('the data-economy sweep plots final test accuracy for every K, scratch and 
   assert.equal(await page.locator('[data-testid="sweep-chart"] .u-legend .u-series').count(), 3);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('the forgetting experiment charts the source task beside the new one', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('forgetting');
+  await byTestId(page, 'labels-per-class').fill('5');
+  await byTestId(page, 'epochs').fill('3');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  const source = async (run) => (await page.locator(`[data-run="${run}"] [data-testid="run-source-acc"]`).textContent()).split(' → ').map(Number);
+  const [before, after] = await source('head only');
+  assert.ok(before > 0.95, `the untouched base knows digits 0–4 (${before})`);
+  assert.equal(after, before, 'with every base layer frozen the source task cannot change');
+  const [allBefore, allAfter] = await source('all layers');
+  assert.equal(allBefore, before);
+  assert.ok(allAfter >= 0 && allAfter <= 1);
+  // 3 runs × (training, validation, source task) + x.
+  assert.equal(await page.locator('[data-testid="acc-chart"] .u-legend .u-series').count(), 10);
+  assert.deepEqual(lab.consoleErrors, []);
+});
