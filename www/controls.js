@@ -36,7 +36,16 @@ const NUMBER_FIELDS = {
 const BASE_0_TO_4 = 'models/lenet5-mnist-digits0-4.ftlc';
 const EXPERIMENTS = {
   free: {
-    runs: (dataset, config) => [{ name: 'run', detail: `${config.model}`, datasetUrl: dataset, config }],
+    runs: (dataset, config, _k, startFrom) => [
+      {
+        name: 'run',
+        detail: startFrom ? `fine-tuned from ${startFrom}` : config.model,
+        datasetUrl: dataset,
+        config,
+        // A base's architecture replaces the model preset; a new head is made when the classes differ.
+        ...(startFrom ? { base: { url: startFrom, newHead: false } } : {}),
+      },
+    ],
   },
   'new-classes': {
     // Settings a first-time user sees when picking the experiment (still editable).
@@ -96,6 +105,8 @@ export class Controls {
     for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = experiment === 'free';
     // The sweep chooses K itself.
     for (const el of this.form.querySelectorAll('.k-only')) el.hidden = !['new-classes', 'forgetting'].includes(experiment);
+    // Experiments choose their own starting points.
+    this.form.elements.startFrom.closest('label').hidden = experiment !== 'free';
   }
 
   // Picking an experiment fills in the settings it is meant to run with.
@@ -157,6 +168,6 @@ export class Controls {
     };
     const experiment = EXPERIMENTS[f.experiment.value];
     if (experiment.sweep) return { sweep: experiment.sweep(f.dataset.value, config) };
-    return { runs: experiment.runs(f.dataset.value, config, values.labelsPerClass) };
+    return { runs: experiment.runs(f.dataset.value, config, values.labelsPerClass, f.startFrom.value) };
   }
 }

@@ -6,6 +6,7 @@ import { Controls } from './controls.js';
 import { Charts } from './charts.js';
 import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
+import { LayersPanel } from './layers.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -13,6 +14,15 @@ const controls = new Controls(form);
 const charts = new Charts($('loss-chart'), $('acc-chart'));
 const status = new StatusPanel(document.querySelector('.status-panel'));
 const sweepPanel = new SweepPanel($('sweep-figure'));
+const layersPanel = new LayersPanel(document.querySelector('[data-testid="layers"]'), async (layer, frozen, box) => {
+  try {
+    const reply = await request('freeze', { layer, frozen });
+    layersPanel.show(reply.runs[0].layers);
+  } catch (err) {
+    box.checked = !frozen; // the worker refused: show the layer as it really is
+    status.message(`${err.code || 'Error'}: ${err.message}`, { error: true });
+  }
+});
 const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset') };
 
 // 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed'
@@ -144,6 +154,9 @@ async function configure(runs) {
     charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
     status.clear();
     status.setRuns(runs);
+    // Per-layer freezing is for a single run; experiments freeze as they are defined.
+    if (info.runs.length === 1) layersPanel.show(info.runs[0].layers);
+    else layersPanel.hide();
     hasRun = true;
     settingsChanged = false;
     const first = info.runs[0];
@@ -217,6 +230,7 @@ buttons.reset.addEventListener('click', () => {
   hasRun = false;
   charts.clear();
   status.clear();
+  layersPanel.hide();
   status.message('Reset. Press Train to start a new run.');
   setState('idle');
 });

@@ -10,11 +10,13 @@
 //   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
 //   step                            one training step of each run (plus evaluations)
+//   freeze {run?, layer, frozen}    (un)freeze a layer of one run (or all), also mid-run
 // worker → main:
 //   ready {build}                   the wasm module is loaded
 //   configured {runs: [{name, dataset, layers, paramCount, status}]}
 //   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second
 //   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
+//   layers {runs: [{name, layers}]} the reply to freeze: each layer's name, shape, params, frozen
 //   error {code, message, replyTo}  code is the error's name (DatasetError, ConfigError,
 //                                   DivergedError, ProtocolError, …)
 // A message with another version is answered with an error, never guessed at.

@@ -165,6 +165,13 @@ const handlers = {
     if (runs.length) postProgress(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
+  // Freezes or unfreezes one layer of the named run (every run if none), also mid-run.
+  freeze({ run: name, layer, frozen }, id) {
+    const targets = runs.filter((r) => name === undefined || r.name === name);
+    if (!targets.length) throw Object.assign(new Error(`no run named '${name}'`), { name: 'StateError' });
+    for (const run of targets) run.trainer.setFrozen(layer, !!frozen);
+    post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
+  },
   step(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     running = false;

@@ -142,3 +142,25 @@ test('the forgetting experiment charts the source task beside the new one', asyn
   assert.equal(await page.locator('[data-testid="acc-chart"] .u-legend .u-series').count(), 10);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('fine-tuning a pretrained base with layers frozen and unfrozen during the run', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('free');
+  await byTestId(page, 'start-from').selectOption('models/lenet5-mnist.ftlc');
+  await byTestId(page, 'epochs').fill('3');
+  await byTestId(page, 'train').click();
+  // The pretrained base is already good before its first step.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="val-acc"]').textContent) > 0.95, null, { timeout: 30_000 });
+  await byTestId(page, 'freeze-0').check();
+  await page.waitForFunction(() => document.querySelector('[data-testid="freeze-0"]').checked);
+  await byTestId(page, 'freeze-3').check();
+  await byTestId(page, 'freeze-0').uncheck();
+  await page.waitForTimeout(300);
+  assert.equal(await byTestId(page, 'freeze-0').isChecked(), false);
+  assert.equal(await byTestId(page, 'freeze-3').isChecked(), true);
+  assert.equal(await page.locator('[data-testid="layers"] input').count(), 5, 'two convolutions and three dense layers can be frozen');
+  await byTestId(page, 'pause').click().catch(() => {}); // it may already be done
+  await byTestId(page, 'start-from').selectOption('');
+  assert.deepEqual(lab.consoleErrors, []);
+});
