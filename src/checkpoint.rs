@@ -9,8 +9,8 @@
 //! | version    | u16                  | 1                                            |
 //! | spec       | u32 length + JSON    | the `ModelSpec`                              |
 //! | metadata   | u32 length + JSON    | `CheckpointMeta`: dataset, classes, seed, …  |
-//! | count      | u32                  | number of parameters                         |
-//! | weights    | count × f32          | every parameter in layer order               |
+//! | count      | u32                  | number of stored values                      |
+//! | weights    | count × f32          | every parameter (and BatchNorm statistic) in layer order |
 //!
 //! Loading checks every field, builds the model from the spec and checks the
 //! parameter count against it before any weight is used.
@@ -112,8 +112,8 @@ pub fn decode_checkpoint(source_name: &str, bytes: &[u8]) -> Result<Checkpoint> 
     let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| err(format!("the metadata is not valid: {e}")))?;
     let count = u32::from_le_bytes(take(4, "parameter count")?.try_into().expect("four bytes")) as usize;
     let model = Sequential::new(&spec, Init::HeUniform, 0).map_err(|e| err(format!("the model spec does not build: {e}")))?;
-    if count != model.param_count() {
-        return Err(err(format!("the header says {count} parameters but the model spec has {}", model.param_count())));
+    if count != model.stored_count() {
+        return Err(err(format!("the header says {count} stored values but the model spec has {}", model.stored_count())));
     }
     let remaining = bytes.len() - at;
     if remaining != 4 * count {

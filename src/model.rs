@@ -16,7 +16,7 @@ pub struct ModelSpec {
     pub layers: Vec<LayerSpec>,
 }
 
-pub const PRESET_NAMES: &[&str] = &["mlp", "lenet5"];
+pub const PRESET_NAMES: &[&str] = &["mlp", "lenet5", "lenet5_bn"];
 
 /// The named presets for an input shape and class count. With `dropout > 0`
 /// a dropout layer follows every hidden fully connected activation.
@@ -25,9 +25,15 @@ pub const PRESET_NAMES: &[&str] = &["mlp", "lenet5"];
 /// - `lenet5`: conv 6@5×5 pad 2 → ReLU → max pool 2 → conv 16@5×5 → ReLU →
 ///   max pool 2 → flatten → 120 → ReLU → 84 → ReLU → classes
 ///   (61,706 parameters on 28×28×1 with 10 classes).
+/// - `lenet5_bn`: LeNet-5 with batch normalisation after each convolution and
+///   hidden dense layer, before its ReLU.
 pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<ModelSpec> {
+    let batch_norm = name == "lenet5_bn";
     let hidden = |units: usize, layers: &mut Vec<LayerSpec>| {
         layers.push(LayerSpec::Dense { units, init: None });
+        if batch_norm {
+            layers.push(LayerSpec::BatchNorm);
+        }
         layers.push(LayerSpec::Relu);
         if dropout > 0.0 {
             layers.push(LayerSpec::Dropout { rate: dropout });
@@ -40,11 +46,17 @@ pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<
             hidden(128, &mut layers);
             hidden(64, &mut layers);
         }
-        "lenet5" => {
+        "lenet5" | "lenet5_bn" => {
             layers.push(LayerSpec::Conv2d { filters: 6, kernel: 5, stride: 1, padding: 2, init: None });
+            if batch_norm {
+                layers.push(LayerSpec::BatchNorm);
+            }
             layers.push(LayerSpec::Relu);
             layers.push(LayerSpec::MaxPool2d { size: 2, stride: None });
             layers.push(LayerSpec::Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0, init: None });
+            if batch_norm {
+                layers.push(LayerSpec::BatchNorm);
+            }
             layers.push(LayerSpec::Relu);
             layers.push(LayerSpec::MaxPool2d { size: 2, stride: None });
             layers.push(LayerSpec::Flatten);
@@ -71,7 +83,7 @@ pub struct LayerSlot {
 
 impl LayerSlot {
     pub fn has_params(&self) -> bool {
-        !self.layer.params().is_empty()
+        self.layer.params().iter().any(|p| p.kind != crate::nn::ParamKind::Statistic)
     }
     pub fn trainable(&self) -> bool {
         self.has_params() && !self.frozen
@@ -129,7 +141,13 @@ impl Sequential {
     pub fn output_shape(&self) -> Shape {
         self.slots.last().map(|s| s.layer.output_shape()).unwrap_or(self.spec.input)
     }
+    /// Trainable parameters (BatchNorm's running statistics are not counted).
     pub fn param_count(&self) -> usize {
+        self.params().filter(|p| p.kind != crate::nn::ParamKind::Statistic).map(Param::len).sum()
+    }
+
+    /// Every stored value, trainable or not: what a checkpoint holds.
+    pub fn stored_count(&self) -> usize {
         self.params().map(Param::len).sum()
     }
     pub fn params(&self) -> impl Iterator<Item = &Param> {
@@ -147,6 +165,7 @@ impl Sequential {
             return Err(Error::Config(format!("layer {index} ({}) has no parameters to freeze", slot.layer.name())));
         }
         slot.frozen = frozen;
+        slot.layer.set_frozen(frozen);
         Ok(())
     }
 
@@ -158,7 +177,7 @@ impl Sequential {
                 index,
                 name: s.layer.name().to_string(),
                 output: s.layer.output_shape().to_string(),
-                params: s.layer.params().iter().map(Param::len).sum(),
+                params: s.layer.params().iter().filter(|p| p.kind != crate::nn::ParamKind::Statistic).map(Param::len).sum(),
                 frozen: s.frozen,
             })
             .collect()
@@ -190,8 +209,8 @@ impl Sequential {
 
     /// Overwrites every parameter from `weights` (in `flat_weights` order).
     pub fn set_flat_weights(&mut self, weights: &[f32]) -> Result<()> {
-        if weights.len() != self.param_count() {
-            return Err(Error::Model(format!("{} weights given for a model with {} parameters", weights.len(), self.param_count())));
+        if weights.len() != self.stored_count() {
+            return Err(Error::Model(format!("{} weights given for a model that stores {}", weights.len(), self.stored_count())));
         }
         let mut rest = weights;
         for slot in &mut self.slots {
@@ -245,6 +264,10 @@ mod tests {
         let lenet = Sequential::new(&preset("lenet5", mnist, 10, 0.0).unwrap(), Init::HeUniform, 1).unwrap();
         assert_eq!(lenet.param_count(), 61_706);
         assert_eq!(lenet.output_shape(), Shape::flat(10));
+        let bn = Sequential::new(&preset("lenet5_bn", mnist, 10, 0.0).unwrap(), Init::HeUniform, 1).unwrap();
+        // γ and β for 6 + 16 channels and 120 + 84 features; running statistics are stored, not trained.
+        assert_eq!(bn.param_count(), 61_706 + 2 * (6 + 16 + 120 + 84));
+        assert_eq!(bn.stored_count(), 61_706 + 4 * (6 + 16 + 120 + 84));
         let mlp = Sequential::new(&preset("mlp", mnist, 10, 0.5).unwrap(), Init::HeUniform, 1).unwrap();
         assert_eq!(mlp.param_count(), 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10);
     }

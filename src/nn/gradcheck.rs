@@ -60,6 +60,9 @@ pub fn check_layer_with_input(layer: &mut dyn Layer, x: Array2<f32>, seed: u64) 
     // Parameters.
     let analytic: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grads().to_vec()).collect();
     for (pi, grads) in analytic.iter().enumerate() {
+        if layer.params()[pi].kind == super::ParamKind::Statistic {
+            continue; // running statistics are not trained; they have no gradient
+        }
         for (i, &g) in grads.iter().enumerate() {
             let original = layer.params()[pi].values()[i];
             layer.params_mut()[pi].values_mut()[i] = original + EPS;

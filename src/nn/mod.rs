@@ -4,6 +4,7 @@
 //! Flatten costs nothing.
 
 mod activation;
+mod batchnorm;
 mod conv2d;
 mod dense;
 mod dropout;
@@ -12,6 +13,7 @@ mod pool;
 mod spec;
 
 pub use activation::{Activation, ActivationKind};
+pub use batchnorm::BatchNorm;
 pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -73,12 +75,15 @@ impl Mode<'_> {
     }
 }
 
-/// Weights take L1/L2 penalties; biases never do.
+/// Weights take L1/L2 penalties; biases (and BatchNorm's scale and shift)
+/// never do; statistics (BatchNorm's running averages) are not trained at
+/// all but travel with the weights in checkpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamKind {
     Weight,
     Bias,
+    Statistic,
 }
 
 /// One trainable tensor with its gradient.
@@ -140,6 +145,8 @@ pub trait Layer: Send {
     fn params_mut(&mut self) -> &mut [Param] {
         &mut []
     }
+    /// Told when the layer is frozen or unfrozen (BatchNorm then switches to its running statistics).
+    fn set_frozen(&mut self, _frozen: bool) {}
 }
 
 /// Asserts that a batch has the width this layer expects: a mismatch is a bug

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, MaxPool2d, Shape};
+use super::{Activation, ActivationKind, BatchNorm, Conv2d, Dense, Dropout, Flatten, Layer, MaxPool2d, Shape};
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::rng::Rng;
@@ -43,6 +43,7 @@ pub enum LayerSpec {
     Dropout {
         rate: f32,
     },
+    BatchNorm,
 }
 
 fn one() -> usize {
@@ -100,6 +101,7 @@ impl LayerSpec {
             }
             LayerSpec::Tanh => Box::new(Activation::new(ActivationKind::Tanh, input)),
             LayerSpec::Sigmoid => Box::new(Activation::new(ActivationKind::Sigmoid, input)),
+            LayerSpec::BatchNorm => Box::new(BatchNorm::new(input)),
             LayerSpec::Dropout { rate } => {
                 if !(0.0..1.0).contains(&rate) {
                     return Err(Error::Model(format!("dropout rate must be in [0, 1), got {rate}")));

@@ -172,7 +172,7 @@ impl OptimizerState {
             for param in slot.layer.params_mut() {
                 let i = index;
                 index += 1;
-                if frozen {
+                if frozen || param.kind == ParamKind::Statistic {
                     continue;
                 }
                 self.steps[i] += 1;
