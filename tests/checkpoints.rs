@@ -118,3 +118,32 @@ fn class_subsets_relabel_and_keep_splits() {
     assert!(data.with_classes(&[1, 1]).is_err());
     assert!(data.with_classes(&[10, 1]).is_err());
 }
+
+#[test]
+fn batch_norm_statistics_travel_in_checkpoints() {
+    let data = Arc::new(mnist());
+    let mut trainer = Trainer::new(TrainConfig { model: "lenet5_bn".into(), train_limit: Some(64), batch_size: 32, ..TrainConfig::default() }, data.clone()).unwrap();
+    let mut steps = 0;
+    while steps < 2 {
+        if let Tick::Trained { .. } = trainer.tick().unwrap() {
+            steps += 1;
+        }
+    }
+    let meta = CheckpointMeta {
+        source_dataset: "mnist.ftld.gz".into(),
+        classes: data.class_names.clone(),
+        split: "test".into(),
+        seed: 1,
+        epochs: 1,
+        test_acc: 0.0,
+        test_images: 0,
+        command: "test".into(),
+    };
+    let bytes = encode_checkpoint(&Checkpoint::from_model(trainer.model(), meta));
+    let mut model = decode_checkpoint("bn.ftlc", &bytes).unwrap().build_model().unwrap();
+    let (x, _) = data.batch(&data.indices(Split::Validation)[..20]);
+    // Evaluation normalises with the running statistics: equal outputs prove they were restored.
+    let a = trainer.model_mut().forward(x.clone(), &mut Mode::Eval);
+    let b = model.forward(x, &mut Mode::Eval);
+    assert!(a.iter().zip(b.iter()).all(|(p, q)| p.to_bits() == q.to_bits()));
+}
