@@ -28,4 +28,4 @@ pub use init::Init;
 pub use model::{preset, ModelSpec, Sequential, PRESET_NAMES};
 pub use nn::LayerSpec;
 pub use optim::OptimizerSpec;
-pub use train::{EvalRecord, TrainConfig, Trainer, WindowStats};
+pub use train::{EvalRecord, LayerRate, TrainConfig, Trainer, WindowStats};

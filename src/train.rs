@@ -53,6 +53,19 @@ pub struct TrainConfig {
     /// Stop after this many evaluations without a lower validation loss, and
     /// restore the weights of the best one.
     pub early_stopping: Option<u32>,
+    /// Discriminative learning rates: multiply the rate of these layers.
+    pub layer_lr: Vec<LayerRate>,
+    /// Gradual unfreezing (ULMFiT): start with only the last trainable layer
+    /// (the head) learning and unfreeze one more layer, from the top, every
+    /// this many epochs.
+    pub unfreeze_every: Option<u32>,
+}
+
+/// A learning-rate multiplier for one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LayerRate {
+    pub layer: usize,
+    pub multiplier: f32,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +89,8 @@ impl Default for TrainConfig {
             freeze: Vec::new(),
             schedule: Schedule::Constant,
             early_stopping: None,
+            layer_lr: Vec::new(),
+            unfreeze_every: None,
         }
     }
 }
@@ -282,6 +297,30 @@ impl Trainer {
         for &layer in &config.freeze {
             model.set_frozen(layer, true)?;
         }
+        for rate in &config.layer_lr {
+            if !(rate.multiplier.is_finite() && rate.multiplier >= 0.0) {
+                return Err(Error::Config(format!("layer {} learning-rate multiplier must be a number ≥ 0, got {}", rate.layer, rate.multiplier)));
+            }
+            let count = model.slots().len();
+            let slot = model
+                .slots_mut()
+                .get_mut(rate.layer)
+                .ok_or_else(|| Error::Config(format!("layer {} does not exist (the model has {count})", rate.layer)))?;
+            if !slot.has_params() {
+                return Err(Error::Config(format!("layer {} ({}) has no parameters to give a learning rate", rate.layer, slot.layer.name())));
+            }
+            slot.lr_multiplier = rate.multiplier;
+        }
+        if let Some(every) = config.unfreeze_every {
+            if every == 0 {
+                return Err(Error::Config("gradual unfreezing needs at least 1 epoch between steps".into()));
+            }
+            // Everything but the head starts frozen.
+            let trainable: Vec<usize> = (0..model.slots().len()).filter(|&i| model.slots()[i].has_params()).collect();
+            for &layer in &trainable[..trainable.len().saturating_sub(1)] {
+                model.set_frozen(layer, true)?;
+            }
+        }
         if model.output_shape() != Shape::flat(dataset.classes()) {
             return Err(Error::Config(format!(
                 "the model outputs {} values but the dataset has {} classes",
@@ -437,6 +476,7 @@ impl Trainer {
         self.cursor = end;
         if self.cursor >= self.order.len() {
             self.cursor = 0;
+            self.unfreeze_on_schedule();
         }
         if self.evaluation_due() {
             self.pending_eval = Some(PendingEval { position: 0, totals: Running::default() });
@@ -479,6 +519,20 @@ impl Trainer {
         self.evals.push(record);
         self.track_best(record);
         Tick::Evaluated(record)
+    }
+
+    /// Gradual unfreezing: after every `unfreeze_every` completed epochs, the
+    /// highest frozen layer with parameters starts learning.
+    fn unfreeze_on_schedule(&mut self) {
+        let Some(every) = self.config.unfreeze_every else { return };
+        let epochs_done = self.step / self.steps_per_epoch;
+        if epochs_done % every as u64 != 0 {
+            return;
+        }
+        let next = (0..self.model.slots().len()).rev().find(|&i| self.model.slots()[i].has_params() && self.model.slots()[i].frozen);
+        if let Some(layer) = next {
+            self.model.set_frozen(layer, false).expect("the layer has parameters");
+        }
     }
 
     /// Starts measuring forgetting: from now on every evaluation also reports

@@ -168,3 +168,34 @@ fn schedules_change_the_run() {
     assert_ne!(weights(Schedule::Constant), weights(Schedule::Warmup { epochs: 1.0 }));
     assert!(Trainer::new(TrainConfig { schedule: Schedule::Cosine { min_factor: 3.0 }, ..config("mlp") }, mnist()).is_err());
 }
+
+#[test]
+fn gradual_unfreezing_unfreezes_one_layer_from_the_top_on_schedule() {
+    let config = TrainConfig { model: "lenet5".into(), train_limit: Some(64), batch_size: 32, epochs: 6, unfreeze_every: Some(2), ..TrainConfig::default() };
+    let mut t = Trainer::new(config, mnist()).unwrap();
+    let frozen = |t: &Trainer| -> Vec<usize> { t.model().slots().iter().enumerate().filter(|(_, s)| s.frozen).map(|(i, _)| i).collect() };
+    // LeNet-5 layers with parameters: 0, 3 (convolutions), 7, 9, 11 (dense; 11 is the head).
+    assert_eq!(frozen(&t), vec![0, 3, 7, 9]);
+    let mut seen = Vec::new();
+    for epoch in 1..=6u64 {
+        while t.status().step < epoch * t.status().steps_per_epoch {
+            t.tick().unwrap();
+        }
+        seen.push(frozen(&t));
+    }
+    assert_eq!(seen, vec![vec![0, 3, 7, 9], vec![0, 3, 7], vec![0, 3, 7], vec![0, 3], vec![0, 3], vec![0]]);
+}
+
+#[test]
+fn discriminative_rates_scale_each_layer() {
+    let rates = vec![finetune_lab::LayerRate { layer: 0, multiplier: 0.1 }, finetune_lab::LayerRate { layer: 11, multiplier: 3.0 }];
+    let t = Trainer::new(TrainConfig { layer_lr: rates, dropout: 0.0, ..config("lenet5") }, mnist()).unwrap();
+    let multipliers: Vec<f32> = t.model().slots().iter().map(|s| s.lr_multiplier).collect();
+    assert_eq!(multipliers[0], 0.1);
+    assert_eq!(multipliers[11], 3.0);
+    assert_eq!(multipliers[3], 1.0);
+    for (layer, multiplier) in [(40, 1.0), (1, 1.0), (0, -1.0)] {
+        let bad = vec![finetune_lab::LayerRate { layer, multiplier }];
+        assert!(Trainer::new(TrainConfig { layer_lr: bad, dropout: 0.0, ..config("lenet5") }, mnist()).is_err(), "layer {layer} × {multiplier}");
+    }
+}
