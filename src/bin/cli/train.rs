@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use finetune_lab::optim::Schedule;
-use finetune_lab::{Init, OptimizerSpec, Split, TrainConfig, Trainer};
+use finetune_lab::{Init, LayerRate, OptimizerSpec, Split, TrainConfig, Trainer};
 use finetune_lab::train::Tick;
 use serde_json::json;
 
@@ -59,6 +59,12 @@ pub struct TrainArgs {
     /// Stop after this many evaluations without a lower validation loss, keeping the best weights.
     #[arg(long)]
     early_stopping: Option<u32>,
+    /// Per-layer learning-rate multipliers as layer:multiplier pairs, e.g. 0:0.1,3:0.1.
+    #[arg(long, value_delimiter = ',')]
+    layer_lr: Vec<String>,
+    /// Gradual unfreezing: only the head learns at first; one more layer unfreezes from the top every N epochs.
+    #[arg(long)]
+    unfreeze_every: Option<u32>,
     /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
@@ -105,6 +111,15 @@ impl TrainArgs {
             other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
         },
         early_stopping: args.early_stopping,
+        unfreeze_every: args.unfreeze_every,
+        layer_lr: args
+            .layer_lr
+            .iter()
+            .map(|pair| {
+                let parsed = pair.split_once(':').and_then(|(l, m)| Some(LayerRate { layer: l.trim().parse().ok()?, multiplier: m.trim().parse().ok()? }));
+                parsed.ok_or_else(|| format!("--layer-lr takes layer:multiplier pairs such as 0:0.1, got '{pair}'"))
+            })
+            .collect::<Result<_, _>>()?,
         ..TrainConfig::default()
     })
     }
