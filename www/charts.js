@@ -44,6 +44,13 @@ export class Charts {
 
   // Starts empty charts with one training and one validation series per run.
   setRuns(names, { source = false } = {}) {
+    const same = this.loss && this.source === source && names.length === this.runNames.length && names.every((n, i) => n === this.runNames[i]);
+    if (same) {
+      // Same series: empty them rather than rebuild both charts (a rebuild is a visible main-thread pause).
+      this.rows = [];
+      this.scheduleDraw();
+      return;
+    }
     if (this.loss) {
       this.loss.destroy();
       this.acc.destroy();
