@@ -17,3 +17,4 @@ pub fn stream(seed: u64, purpose: u64) -> Rng {
 pub const INIT_STREAM: u64 = 1;
 pub const SHUFFLE_STREAM: u64 = 2;
 pub const DROPOUT_STREAM: u64 = 3;
+pub const AUGMENT_STREAM: u64 = 4;

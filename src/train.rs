@@ -9,6 +9,7 @@ use ndarray::Array2;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use crate::data::augment::{augment, AugmentConfig};
 use crate::data::{Dataset, Split};
 use crate::error::{Error, Result};
 use crate::init::Init;
@@ -16,7 +17,7 @@ use crate::loss::softmax_cross_entropy;
 use crate::model::{preset, ModelSpec, Sequential};
 use crate::nn::{Mode, Shape};
 use crate::optim::{OptimizerSpec, OptimizerState, Penalty, Schedule};
-use crate::rng::{stream, Rng, DROPOUT_STREAM, SHUFFLE_STREAM};
+use crate::rng::{stream, Rng, AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM};
 
 /// Everything that defines a run. The same seed and configuration give a
 /// bit-identical run.
@@ -55,6 +56,8 @@ pub struct TrainConfig {
     pub early_stopping: Option<u32>,
     /// Discriminative learning rates: multiply the rate of these layers.
     pub layer_lr: Vec<LayerRate>,
+    /// Data augmentation applied to every training batch (never to validation or test images).
+    pub augment: AugmentConfig,
     /// Gradual unfreezing (ULMFiT): start with only the last trainable layer
     /// (the head) learning and unfreeze one more layer, from the top, every
     /// this many epochs.
@@ -91,6 +94,7 @@ impl Default for TrainConfig {
             early_stopping: None,
             layer_lr: Vec::new(),
             unfreeze_every: None,
+            augment: AugmentConfig::default(),
         }
     }
 }
@@ -120,6 +124,7 @@ impl TrainConfig {
         }
         self.init.validate()?;
         self.schedule.validate()?;
+        self.augment.validate()?;
         self.optimizer.validate()
     }
 
@@ -236,6 +241,7 @@ pub struct Trainer {
     order: Vec<usize>,
     shuffle_rng: Rng,
     dropout_rng: Rng,
+    augment_rng: Rng,
     batch_size: usize,
     steps_per_epoch: u64,
     step: u64,
@@ -351,6 +357,7 @@ impl Trainer {
         Ok(Trainer {
             shuffle_rng: stream(config.seed, SHUFFLE_STREAM),
             dropout_rng: stream(config.seed, DROPOUT_STREAM),
+            augment_rng: stream(config.seed, AUGMENT_STREAM),
             order: Vec::new(),
             config,
             dataset,
@@ -453,8 +460,13 @@ impl Trainer {
             self.order.shuffle(&mut self.shuffle_rng);
         }
         let end = (self.cursor + self.batch_size).min(self.order.len());
-        let (x, labels) = self.dataset.batch(&self.order[self.cursor..end]);
+        let (mut x, labels) = self.dataset.batch(&self.order[self.cursor..end]);
         let images = labels.len();
+        if !self.config.augment.is_identity() {
+            for mut row in x.rows_mut() {
+                augment(row.as_slice_mut().expect("fresh array"), self.dataset.shape, &self.config.augment, &mut self.augment_rng);
+            }
+        }
 
         self.model.zero_grads();
         let logits = self.model.forward(x, &mut Mode::Train { rng: &mut self.dropout_rng });

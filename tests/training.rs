@@ -199,3 +199,31 @@ fn discriminative_rates_scale_each_layer() {
         assert!(Trainer::new(TrainConfig { layer_lr: bad, dropout: 0.0, ..config("lenet5") }, mnist()).is_err(), "layer {layer} × {multiplier}");
     }
 }
+
+#[test]
+fn augmentation_changes_training_batches_only_and_is_seeded() {
+    use finetune_lab::data::augment::AugmentConfig;
+    let augment = AugmentConfig { rotation_deg: 15.0, rotation_p: 1.0, noise_std: 0.1, noise_p: 0.5, ..Default::default() };
+    let run = |augment: AugmentConfig| {
+        let mut t = Trainer::new(TrainConfig { augment, ..config("mlp") }, mnist()).unwrap();
+        let first = evaluations_until_first(&mut t);
+        run_steps(&mut t, 5);
+        (first, t.model().flat_weights())
+    };
+    let (plain_eval, plain) = run(AugmentConfig::default());
+    let (aug_eval, augmented) = run(augment);
+    let (_, again) = run(augment);
+    assert_eq!(plain_eval, aug_eval, "validation images are never augmented");
+    assert_ne!(plain, augmented, "training batches were augmented");
+    assert!(augmented.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()), "same seed, same augmentation");
+    let bad = AugmentConfig { erase_p: 2.0, ..Default::default() };
+    assert!(Trainer::new(TrainConfig { augment: bad, ..config("mlp") }, mnist()).is_err());
+}
+
+fn evaluations_until_first(trainer: &mut Trainer) -> finetune_lab::EvalRecord {
+    loop {
+        if let Tick::Evaluated(r) = trainer.tick().unwrap() {
+            return r;
+        }
+    }
+}

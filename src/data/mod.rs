@@ -1,6 +1,7 @@
 //! Image classification datasets held in memory as bytes, their fixed
 //! train/validation/test split, and conversion of batches to `f32` arrays.
 
+pub mod augment;
 pub mod format;
 pub mod import;
 
