@@ -74,6 +74,24 @@ impl AugmentConfig {
         Ok(())
     }
 
+    /// A moderate set for handwriting: small rotations, zoom and shifts, light
+    /// noise and erasing (no flips: a mirrored digit is another glyph).
+    pub fn standard() -> Self {
+        AugmentConfig {
+            rotation_deg: 12.0,
+            rotation_p: 0.8,
+            zoom: 0.1,
+            zoom_p: 0.8,
+            translate: 0.1,
+            translate_p: 0.8,
+            noise_std: 0.05,
+            noise_p: 0.3,
+            erase_area: 0.15,
+            erase_p: 0.3,
+            ..Default::default()
+        }
+    }
+
     /// True when no transform can happen (so batches are left untouched).
     pub fn is_identity(&self) -> bool {
         let none = |p: f32, strength: f32| p == 0.0 || strength == 0.0;

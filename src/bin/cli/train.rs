@@ -65,6 +65,9 @@ pub struct TrainArgs {
     /// Gradual unfreezing: only the head learns at first; one more layer unfreezes from the top every N epochs.
     #[arg(long)]
     unfreeze_every: Option<u32>,
+    /// Augment training batches with the standard set (rotation ±12°, zoom ±10 %, shifts ±10 %, light noise and erasing).
+    #[arg(long)]
+    augment: bool,
     /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
@@ -112,6 +115,7 @@ impl TrainArgs {
         },
         early_stopping: args.early_stopping,
         unfreeze_every: args.unfreeze_every,
+        augment: if args.augment { finetune_lab::data::augment::AugmentConfig::standard() } else { Default::default() },
         layer_lr: args
             .layer_lr
             .iter()
