@@ -56,6 +56,10 @@ const EXPERIMENTS = {
     defaults: { model: 'lenet5', epochs: 10, batchSize: 16, lr: 0.003 },
     runs: (dataset, config, k) => forgettingRuns(dataset, config, k),
   },
+  overfitting: {
+    defaults: { model: 'lenet5', epochs: 40, batchSize: 16 },
+    runs: (dataset, config) => overfittingRuns(dataset, config),
+  },
   'data-economy': {
     defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
     // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
@@ -86,6 +90,23 @@ function forgettingRuns(dataset, config, k) {
     { name: 'head only', detail: 'every base layer frozen', datasetUrl: dataset, classes, config: { ...shared, freeze: [0, 3, 7, 9] }, base },
     { name: 'convs frozen', detail: 'convolutions frozen', datasetUrl: dataset, classes, config: { ...shared, freeze: [0, 3] }, base },
     { name: 'all layers', detail: 'nothing frozen', datasetUrl: dataset, classes, config: shared, base },
+  ];
+}
+
+// The core's AugmentConfig::standard() (src/data/augment.rs), for digits.
+const STANDARD_AUGMENTATION = {
+  rotation_deg: 12, rotation_p: 0.8, zoom: 0.1, zoom_p: 0.8, translate: 0.1, translate_p: 0.8,
+  noise_std: 0.05, noise_p: 0.3, erase_area: 0.15, erase_p: 0.3,
+};
+
+// 200 training images (20 per digit), LeNet-5 from scratch: as is, with
+// augmentation, and with dropout + L2 — the train/validation gap side by side.
+function overfittingRuns(dataset, config) {
+  const shared = { ...config, model: 'lenet5', train_limit: 200, evals_per_epoch: 1 };
+  return [
+    { name: 'no regularisation', detail: '200 images', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0 } },
+    { name: 'augmentation', detail: 'rotation, zoom, shift, noise, erasing', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0, augment: STANDARD_AUGMENTATION } },
+    { name: 'dropout + L2', detail: 'dropout 0.3, L2 1e-4', datasetUrl: dataset, config: { ...shared, dropout: 0.3, l1: 0, l2: 1e-4 } },
   ];
 }
 

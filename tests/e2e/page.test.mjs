@@ -164,3 +164,20 @@ test('fine-tuning a pretrained base with layers frozen and unfrozen during the r
   await byTestId(page, 'start-from').selectOption('');
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('the overfitting experiment trains three regularisation settings on the same 200 images', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('overfitting');
+  await byTestId(page, 'epochs').fill('2');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  const runs = await page.locator('[data-testid="runs"] li').evaluateAll((els) => els.map((el) => el.dataset.run));
+  assert.deepEqual(runs, ['no regularisation', 'augmentation', 'dropout + L2']);
+  assert.match(await byTestId(page, 'run-info').textContent(), /200 training/);
+  for (const name of runs) {
+    const acc = Number(await page.locator(`[data-run="${name}"] [data-testid="run-test-acc"]`).textContent());
+    assert.ok(acc > 0.1 && acc <= 1, `${name}: ${acc}`);
+  }
+  assert.deepEqual(lab.consoleErrors, []);
+});
