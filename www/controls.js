@@ -48,19 +48,23 @@ const EXPERIMENTS = {
     ],
   },
   'new-classes': {
+    about: 'Two runs on the same 5 × K images of digits 5–9, seed and budget: LeNet-5 from scratch, and LeNet-5 pretrained on digits 0–4 with a new head for 5–9.',
     // Settings a first-time user sees when picking the experiment (still editable).
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
     runs: (dataset, config, k) => newClassRuns(dataset, config, k),
   },
   forgetting: {
+    about: 'The base pretrained on digits 0–4 learns digits 5–9 (K labels per class) three ways. Dashed: its accuracy on its old task, digits 0–4, through its old head on the current backbone.',
     defaults: { model: 'lenet5', epochs: 10, batchSize: 16, lr: 0.003 },
     runs: (dataset, config, k) => forgettingRuns(dataset, config, k),
   },
   overfitting: {
+    about: 'LeNet-5 from scratch on only 200 training images (20 per digit), three ways: as is, with data augmentation, and with dropout + L2. Watch the gap between each run’s training (thin) and validation (thick) curves.',
     defaults: { model: 'lenet5', epochs: 40, batchSize: 16 },
     runs: (dataset, config) => overfittingRuns(dataset, config),
   },
   'data-economy': {
+    about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
     defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
     // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
     sweep: (dataset, config) => (k) => newClassRuns(dataset, { ...config, evals_per_epoch: 1 }, k),
@@ -124,6 +128,7 @@ export class Controls {
   updateExperimentFields() {
     const experiment = this.form.elements.experiment.value;
     for (const el of this.form.querySelectorAll('.scenario-only')) el.hidden = experiment === 'free';
+    this.form.querySelector('.scenario-note').textContent = EXPERIMENTS[experiment].about || '';
     // The sweep chooses K itself.
     for (const el of this.form.querySelectorAll('.k-only')) el.hidden = !['new-classes', 'forgetting'].includes(experiment);
     // Experiments choose their own starting points.
