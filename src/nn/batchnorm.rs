@@ -10,7 +10,7 @@
 
 use ndarray::Array2;
 
-use super::{expect_width, Layer, Mode, Param, ParamKind, Shape};
+use super::{expect_width, standard_layout, Layer, Mode, Param, ParamKind, Shape};
 
 const EPS: f32 = 1e-5;
 /// Weight of the newest batch in the running averages (PyTorch's default).
@@ -68,7 +68,7 @@ impl Layer for BatchNorm {
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         expect_width("batch_norm", &x, self.shape);
         let (c, s) = (self.shape.channels, self.spatial());
-        let mut x = x.as_standard_layout().into_owned();
+        let mut x = standard_layout(x);
         let batch = x.nrows();
         let batch_stats = mode.is_train() && !self.frozen && batch * s > 1;
         let (mean, var) = if batch_stats {

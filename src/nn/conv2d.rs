@@ -14,7 +14,7 @@
 
 use ndarray::Array2;
 
-use super::{expect_width, Layer, Mode, Param, ParamKind, Shape};
+use super::{expect_width, standard_layout, Layer, Mode, Param, ParamKind, Shape};
 use crate::init::Init;
 use crate::kernels::{self, ConvGeometry};
 use crate::rng::Rng;
@@ -93,7 +93,7 @@ impl Layer for Conv2d {
         expect_width("conv2d", &x, self.input_shape());
         let g = self.geometry;
         let (p, f) = (g.patches(), self.filters);
-        let x = x.as_standard_layout().into_owned();
+        let x = standard_layout(x);
         let batch = x.nrows();
         let mut y = Array2::<f32>::zeros((batch, f * p));
         let chunk = self.images_per_chunk();

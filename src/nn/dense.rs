@@ -2,7 +2,7 @@
 
 use ndarray::Array2;
 
-use super::{expect_width, Layer, Mode, Param, ParamKind, Shape};
+use super::{expect_width, standard_layout, Layer, Mode, Param, ParamKind, Shape};
 use crate::init::Init;
 use crate::kernels;
 use crate::rng::Rng;
@@ -37,7 +37,7 @@ impl Layer for Dense {
 
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         expect_width("dense", &x, self.input_shape());
-        let x = x.as_standard_layout().into_owned();
+        let x = standard_layout(x);
         let batch = x.nrows();
         let mut y = Array2::<f32>::zeros((batch, self.outputs));
         let [weight, bias] = &self.params;

@@ -155,6 +155,16 @@ pub(crate) fn expect_width(layer: &str, x: &Array2<f32>, shape: Shape) {
     assert_eq!(x.ncols(), shape.len(), "{layer}: input has {} features, expected {shape}", x.ncols());
 }
 
+/// `x` in standard (row-major) layout, copied only when it is not already:
+/// `as_standard_layout().into_owned()` would copy every activation, every step.
+pub(crate) fn standard_layout(x: Array2<f32>) -> Array2<f32> {
+    if x.is_standard_layout() {
+        x
+    } else {
+        x.as_standard_layout().into_owned()
+    }
+}
+
 /// Gradient checks shared by every layer's tests.
 #[cfg(test)]
 pub(crate) mod gradcheck;
