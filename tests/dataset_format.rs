@@ -100,3 +100,14 @@ fn shipped_mnist_is_valid_with_the_documented_split() {
     let sizes = d.split_sizes();
     assert_eq!((sizes.train, sizes.validation, sizes.test), (8_004, 999, 997));
 }
+
+#[test]
+fn shipped_fashion_mnist_has_2000_images_per_class_split_80_10_10() {
+    let data = decode_dataset("fashion-mnist.ftld.gz", &std::fs::read("www/data/fashion-mnist.ftld.gz").unwrap()).unwrap();
+    assert_eq!(data.class_names[0], "T-shirt/top");
+    assert_eq!(data.class_names[9], "Ankle boot");
+    for class in 0..10u8 {
+        let of = |s: Split| (0..data.len()).filter(|&i| data.labels[i] == class && data.splits[i] == s).count();
+        assert_eq!((of(Split::Train), of(Split::Validation), of(Split::Test)), (1600, 200, 200), "class {class}");
+    }
+}

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use finetune_lab::data::shift::{DomainShift, ShiftKind};
+use finetune_lab::data::TrainPool;
 use finetune_lab::train::Tick;
 use finetune_lab::{decode_checkpoint, decode_dataset, Dataset, Split, TrainConfig, Trainer};
 
@@ -90,4 +92,36 @@ fn the_forgetting_meter_measures_the_source_test_split_through_the_source_head()
     assert_eq!(records[0].source_acc, Some(expected));
     assert!(records.iter().all(|r| r.source_acc.is_some_and(|a| (0.0..=1.0).contains(&a))));
     assert_ne!(records.last().unwrap().source_acc, Some(expected), "training the backbone changes the source accuracy");
+}
+
+#[test]
+fn source_and_target_pools_split_the_training_images_in_two() {
+    let data = mnist();
+    let all = data.train_pool(TrainPool::All);
+    let source = data.train_pool(TrainPool::Source);
+    let target = data.train_pool(TrainPool::Target);
+    assert_eq!(all, data.indices(Split::Train));
+    assert!(source.iter().all(|i| !target.contains(i)), "no image in both halves");
+    assert_eq!(source.len() + target.len(), all.len());
+    for class in 0..data.classes() as u8 {
+        let count = |v: &[usize]| v.iter().filter(|&&i| data.labels[i] == class).count() as i64;
+        assert!((count(&source) - count(&target)).abs() <= 1, "class {class} is split evenly");
+    }
+}
+
+#[test]
+fn a_shifted_run_trains_on_shifted_images_of_its_pool_only() {
+    let data = Arc::new(mnist());
+    let shift = DomainShift { kind: ShiftKind::Invert, strength: 1.0 };
+    let config = TrainConfig { model: "mlp".into(), shift: Some(shift), train_pool: TrainPool::Target, labels_per_class: Some(3), ..TrainConfig::default() };
+    let trainer = Trainer::new(config, data.clone()).unwrap();
+    let shifted = trainer.dataset();
+    // Every split is shifted (validation and test too), the original is untouched.
+    for i in [0, 500, data.len() - 1] {
+        assert!(shifted.image(i).iter().zip(data.image(i)).all(|(&s, &o)| s == 255 - o), "image {i} is inverted");
+    }
+    assert_eq!(trainer.train_size(), 30);
+    let bad = TrainConfig { shift: Some(DomainShift { kind: ShiftKind::Blur, strength: 9.0 }), ..TrainConfig::default() };
+    let err = Trainer::new(bad, data).err().expect("strength out of range").to_string();
+    assert!(err.contains("Blur shift strength"), "{err}");
 }

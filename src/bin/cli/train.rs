@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
+use finetune_lab::data::shift::{DomainShift, ShiftKind};
+use finetune_lab::data::TrainPool;
 use finetune_lab::optim::Schedule;
 use finetune_lab::{Init, LayerRate, OptimizerSpec, Split, TrainConfig, Trainer};
 use finetune_lab::train::Tick;
@@ -71,6 +73,13 @@ pub struct TrainArgs {
     /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
+    /// Domain shift applied to every image (all splits) as kind:strength — invert:1,
+    /// rotate:45 (degrees), noise:0.3, clutter:1, blur:1 (pixels), thicken:1 (pixels).
+    #[arg(long)]
+    shift: Option<String>,
+    /// Which half of the training images to learn from: all, source or target (disjoint halves).
+    #[arg(long, default_value = "all")]
+    train_pool: String,
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
@@ -114,6 +123,13 @@ impl TrainArgs {
             other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
         },
         early_stopping: args.early_stopping,
+        shift: args.shift.as_deref().map(parse_shift).transpose()?,
+        train_pool: match args.train_pool.as_str() {
+            "all" => TrainPool::All,
+            "source" => TrainPool::Source,
+            "target" => TrainPool::Target,
+            other => return Err(format!("unknown --train-pool '{other}' (all, source, target)")),
+        },
         unfreeze_every: args.unfreeze_every,
         augment: if args.augment { finetune_lab::data::augment::AugmentConfig::standard() } else { Default::default() },
         layer_lr: args
@@ -127,6 +143,17 @@ impl TrainArgs {
         ..TrainConfig::default()
     })
     }
+}
+
+/// `kind:strength`, e.g. `rotate:45`, as a domain shift.
+fn parse_shift(text: &str) -> Result<DomainShift, String> {
+    let usage = || format!("--shift takes kind:strength with kind invert, rotate, noise, clutter, blur or thicken (e.g. rotate:45), got '{text}'");
+    let (kind, strength) = text.split_once(':').ok_or_else(usage)?;
+    let kind: ShiftKind = serde_json::from_value(json!(kind.trim())).map_err(|_| usage())?;
+    let strength: f32 = strength.trim().parse().map_err(|_| usage())?;
+    let shift = DomainShift { kind, strength };
+    shift.validate().map_err(|e| e.to_string())?;
+    Ok(shift)
 }
 
 /// Trains until the configured epochs are done, printing one JSON line per
