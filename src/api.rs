@@ -164,7 +164,7 @@ impl TrainerHandle {
         to_js(&self.inner.status())
     }
 
-    /// One summary per layer: index, name, output shape, parameter count, frozen.
+    /// One summary per layer: index, name, output shape, parameter count, frozen, learning-rate multiplier.
     pub fn layers(&self) -> JsValue {
         to_js(&self.inner.model().summaries())
     }
@@ -177,6 +177,12 @@ impl TrainerHandle {
     #[wasm_bindgen(js_name = setFrozen)]
     pub fn set_frozen(&mut self, layer: usize, frozen: bool) -> Result<(), JsValue> {
         self.inner.model_mut().set_frozen(layer, frozen).map_err(to_js_error)
+    }
+
+    /// Sets one layer's learning-rate multiplier (discriminative rates), also mid-run.
+    #[wasm_bindgen(js_name = setLayerLr)]
+    pub fn set_layer_lr(&mut self, layer: usize, multiplier: f32) -> Result<(), JsValue> {
+        self.inner.model_mut().set_lr_multiplier(layer, multiplier).map_err(to_js_error)
     }
 
     /// Every parameter value in order (a copy), e.g. to compare two runs.

@@ -98,6 +98,7 @@ pub struct LayerSummary {
     pub output: String,
     pub params: usize,
     pub frozen: bool,
+    pub lr_multiplier: f32,
 }
 
 pub struct Sequential {
@@ -169,6 +170,23 @@ impl Sequential {
         Ok(())
     }
 
+    /// Discriminative learning rates: this layer learns at `multiplier` × the run's rate.
+    pub fn set_lr_multiplier(&mut self, index: usize, multiplier: f32) -> Result<()> {
+        if !(multiplier.is_finite() && multiplier >= 0.0) {
+            return Err(Error::Config(format!("layer {index} learning-rate multiplier must be a number ≥ 0, got {multiplier}")));
+        }
+        let count = self.slots.len();
+        let slot = self
+            .slots
+            .get_mut(index)
+            .ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
+        if !slot.has_params() {
+            return Err(Error::Config(format!("layer {index} ({}) has no parameters to give a learning rate", slot.layer.name())));
+        }
+        slot.lr_multiplier = multiplier;
+        Ok(())
+    }
+
     pub fn summaries(&self) -> Vec<LayerSummary> {
         self.slots
             .iter()
@@ -179,6 +197,7 @@ impl Sequential {
                 output: s.layer.output_shape().to_string(),
                 params: s.layer.params().iter().filter(|p| p.kind != crate::nn::ParamKind::Statistic).map(Param::len).sum(),
                 frozen: s.frozen,
+                lr_multiplier: s.lr_multiplier,
             })
             .collect()
     }

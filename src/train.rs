@@ -57,6 +57,9 @@ pub struct TrainConfig {
     pub early_stopping: Option<u32>,
     /// Discriminative learning rates: multiply the rate of these layers.
     pub layer_lr: Vec<LayerRate>,
+    /// Fine-tuning: every layer copied from the base model learns at this
+    /// multiple of `lr` (times its `layer_lr`); a new head keeps the full rate.
+    pub pretrained_lr: f32,
     /// Data augmentation applied to every training batch (never to validation or test images).
     pub augment: AugmentConfig,
     /// Gradual unfreezing (ULMFiT): start with only the last trainable layer
@@ -98,6 +101,7 @@ impl Default for TrainConfig {
             schedule: Schedule::Constant,
             early_stopping: None,
             layer_lr: Vec::new(),
+            pretrained_lr: 1.0,
             unfreeze_every: None,
             augment: AugmentConfig::default(),
             shift: None,
@@ -120,6 +124,7 @@ impl TrainConfig {
         }
         finite_non_negative("l1", self.l1)?;
         finite_non_negative("l2", self.l2)?;
+        finite_non_negative("pretrained-layer learning-rate multiplier", self.pretrained_lr)?;
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(Error::Config(format!("dropout must be in [0, 1), got {}", self.dropout)));
         }
@@ -302,7 +307,12 @@ impl Trainer {
         let mut model = Sequential::new(&spec, config.init, config.seed)?;
         let keep = if replace_head { model.slots().len() - 1 } else { model.slots().len() };
         model.copy_layers_from(base, keep)?;
-        Self::with_model(config, dataset, model)
+        let scale = config.pretrained_lr;
+        let mut trainer = Self::with_model(config, dataset, model)?;
+        for slot in trainer.model.slots_mut()[..keep].iter_mut().filter(|s| s.has_params()) {
+            slot.lr_multiplier *= scale;
+        }
+        Ok(trainer)
     }
 
     fn with_model(config: TrainConfig, dataset: Arc<Dataset>, mut model: Sequential) -> Result<Self> {
@@ -314,18 +324,7 @@ impl Trainer {
             model.set_frozen(layer, true)?;
         }
         for rate in &config.layer_lr {
-            if !(rate.multiplier.is_finite() && rate.multiplier >= 0.0) {
-                return Err(Error::Config(format!("layer {} learning-rate multiplier must be a number ≥ 0, got {}", rate.layer, rate.multiplier)));
-            }
-            let count = model.slots().len();
-            let slot = model
-                .slots_mut()
-                .get_mut(rate.layer)
-                .ok_or_else(|| Error::Config(format!("layer {} does not exist (the model has {count})", rate.layer)))?;
-            if !slot.has_params() {
-                return Err(Error::Config(format!("layer {} ({}) has no parameters to give a learning rate", rate.layer, slot.layer.name())));
-            }
-            slot.lr_multiplier = rate.multiplier;
+            model.set_lr_multiplier(rate.layer, rate.multiplier)?;
         }
         if let Some(every) = config.unfreeze_every {
             if every == 0 {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use finetune_lab::data::shift::{DomainShift, ShiftKind};
 use finetune_lab::data::TrainPool;
 use finetune_lab::train::Tick;
-use finetune_lab::{decode_checkpoint, decode_dataset, Dataset, Split, TrainConfig, Trainer};
+use finetune_lab::{decode_checkpoint, decode_dataset, Dataset, LayerRate, Split, TrainConfig, Trainer};
 
 fn mnist() -> Dataset {
     decode_dataset("mnist.ftld.gz", &std::fs::read("www/data/mnist.ftld.gz").unwrap()).unwrap()
@@ -124,4 +124,13 @@ fn a_shifted_run_trains_on_shifted_images_of_its_pool_only() {
     let bad = TrainConfig { shift: Some(DomainShift { kind: ShiftKind::Blur, strength: 9.0 }), ..TrainConfig::default() };
     let err = Trainer::new(bad, data).err().expect("strength out of range").to_string();
     assert!(err.contains("Blur shift strength"), "{err}");
+}
+
+#[test]
+fn pretrained_layers_learn_at_their_own_rate_and_the_new_head_at_the_full_rate() {
+    let data = Arc::new(mnist().with_classes(&[5, 6, 7, 8, 9]).unwrap());
+    let config = TrainConfig { model: "lenet5".into(), pretrained_lr: 0.1, layer_lr: vec![LayerRate { layer: 0, multiplier: 0.5 }], ..TrainConfig::default() };
+    let trainer = Trainer::from_base(config, data, &base(), true).unwrap();
+    let rates: Vec<(usize, f32)> = trainer.model().summaries().iter().filter(|l| l.params > 0).map(|l| (l.index, l.lr_multiplier)).collect();
+    assert_eq!(rates, vec![(0, 0.05), (3, 0.1), (7, 0.1), (9, 0.1), (11, 1.0)]);
 }
