@@ -58,7 +58,7 @@ pub struct TrainConfig {
     /// Discriminative learning rates: multiply the rate of these layers.
     pub layer_lr: Vec<LayerRate>,
     /// Fine-tuning: every layer copied from the base model learns at this
-    /// multiple of `lr` (times its `layer_lr`); a new head keeps the full rate.
+    /// multiple of `lr` unless `layer_lr` names it; a new head keeps the full rate.
     pub pretrained_lr: f32,
     /// Data augmentation applied to every training batch (never to validation or test images).
     pub augment: AugmentConfig,
@@ -308,9 +308,13 @@ impl Trainer {
         let keep = if replace_head { model.slots().len() - 1 } else { model.slots().len() };
         model.copy_layers_from(base, keep)?;
         let scale = config.pretrained_lr;
+        let explicit: Vec<usize> = config.layer_lr.iter().map(|r| r.layer).collect();
         let mut trainer = Self::with_model(config, dataset, model)?;
-        for slot in trainer.model.slots_mut()[..keep].iter_mut().filter(|s| s.has_params()) {
-            slot.lr_multiplier *= scale;
+        // An explicit per-layer rate wins: the page shows each layer's rate as it is.
+        for (i, slot) in trainer.model.slots_mut()[..keep].iter_mut().enumerate() {
+            if slot.has_params() && !explicit.contains(&i) {
+                slot.lr_multiplier = scale;
+            }
         }
         Ok(trainer)
     }

@@ -132,5 +132,5 @@ fn pretrained_layers_learn_at_their_own_rate_and_the_new_head_at_the_full_rate()
     let config = TrainConfig { model: "lenet5".into(), pretrained_lr: 0.1, layer_lr: vec![LayerRate { layer: 0, multiplier: 0.5 }], ..TrainConfig::default() };
     let trainer = Trainer::from_base(config, data, &base(), true).unwrap();
     let rates: Vec<(usize, f32)> = trainer.model().summaries().iter().filter(|l| l.params > 0).map(|l| (l.index, l.lr_multiplier)).collect();
-    assert_eq!(rates, vec![(0, 0.05), (3, 0.1), (7, 0.1), (9, 0.1), (11, 1.0)]);
+    assert_eq!(rates, vec![(0, 0.5), (3, 0.1), (7, 0.1), (9, 0.1), (11, 1.0)], "an explicit layer rate wins over pretrained_lr");
 }

@@ -1,6 +1,7 @@
 // Live loss and accuracy charts (uPlot): for every run, its training curve
-// (thin) and validation curve (thick, with points), x = epochs, so several
-// runs overlay on the same axes. Redraws are throttled to one animation frame
+// (thin) and validation curve (thick, with points), so several runs overlay
+// on the same axes. The x-axis is epochs, training examples seen, or seconds
+// of the run's own work (the user picks). Redraws are throttled to one animation frame
 // so a burst of progress messages never blocks the main thread.
 
 import uPlot from './vendor/uPlot.esm.js';
@@ -14,8 +15,15 @@ const PALETTE = [
 ];
 
 // `withSource` adds a dashed series per run for the forgetting meter's source-task accuracy.
-function makeChart(container, yLabel, yRange, runNames, withSource) {
-  const series = [{ label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) }];
+const X_AXES = {
+  epoch: { label: 'epoch', field: 'epoch', digits: 2 },
+  examples: { label: 'training examples seen', field: 'examples_seen', digits: 0 },
+  seconds: { label: 'seconds of training', field: 'seconds', digits: 1 },
+};
+
+function makeChart(container, yLabel, yRange, runNames, withSource, xAxis) {
+  const { label: xLabel, digits } = X_AXES[xAxis];
+  const series = [{ label: xLabel, value: (u, v) => (v == null ? '–' : v.toFixed(digits)) }];
   runNames.forEach((name, i) => {
     const [val, train] = PALETTE[i % PALETTE.length];
     const prefix = runNames.length > 1 ? `${name} ` : '';
@@ -27,7 +35,7 @@ function makeChart(container, yLabel, yRange, runNames, withSource) {
     width: Math.max(container.clientWidth, 200),
     height: 240,
     scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
-    axes: [{ label: 'epoch', size: 36 }, { label: yLabel, size: 50 }],
+    axes: [{ label: xLabel, size: 36 }, { label: yLabel, size: 50 }],
     series,
     legend: { live: true },
   };
@@ -38,6 +46,7 @@ export class Charts {
   constructor(lossContainer, accContainer) {
     this.containers = [lossContainer, accContainer];
     this.runNames = [];
+    this.xAxis = 'epoch';
     this.setRuns(['run']);
     new ResizeObserver(() => this.resize()).observe(lossContainer.parentElement.parentElement);
   }
@@ -57,11 +66,25 @@ export class Charts {
     }
     this.runNames = names;
     this.source = source;
-    this.loss = makeChart(this.containers[0], 'loss', null, names, false);
-    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], names, source);
-    this.rows = []; // {x, run, kind: 'train'|'val', loss, acc}
+    this.rows = []; // {at: {epoch, examples_seen, seconds}, run, kind: 'train'|'val'|'source', loss, acc}
+    this.build();
+  }
+
+  build() {
+    this.loss = makeChart(this.containers[0], 'loss', null, this.runNames, false, this.xAxis);
+    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], this.runNames, this.source, this.xAxis);
     this.pending = false;
     this.scheduleDraw();
+  }
+
+  // 'epoch' | 'examples' | 'seconds': the same points, re-plotted.
+  setXAxis(kind) {
+    if (!X_AXES[kind] || kind === this.xAxis) return;
+    this.xAxis = kind;
+    this.loss.destroy();
+    this.acc.destroy();
+    this.build();
+    for (const c of this.containers) c.dataset.xAxis = kind;
   }
 
   resize() {
@@ -75,10 +98,11 @@ export class Charts {
 
   add(runName, windows, evals) {
     const run = Math.max(this.runNames.indexOf(runName), 0);
-    for (const w of windows) this.rows.push({ x: w.epoch, run, kind: 'train', loss: w.loss, acc: w.acc });
+    const at = (p) => ({ epoch: p.epoch, examples_seen: p.examples_seen, seconds: p.seconds ?? 0 });
+    for (const w of windows) this.rows.push({ at: at(w), run, kind: 'train', loss: w.loss, acc: w.acc });
     for (const e of evals) {
-      this.rows.push({ x: e.epoch, run, kind: 'val', loss: e.val_loss, acc: e.val_acc });
-      if (e.source_acc != null) this.rows.push({ x: e.epoch, run, kind: 'source', loss: null, acc: e.source_acc });
+      this.rows.push({ at: at(e), run, kind: 'val', loss: e.val_loss, acc: e.val_acc });
+      if (e.source_acc != null) this.rows.push({ at: at(e), run, kind: 'source', loss: null, acc: e.source_acc });
     }
     if (windows.length || evals.length) this.scheduleDraw();
   }
@@ -94,8 +118,9 @@ export class Charts {
 
   draw() {
     // Stable sort keeps arrival order for equal x (a training point then its evaluation).
-    const rows = this.rows.slice().sort((a, b) => a.x - b.x);
-    const x = rows.map((r) => r.x);
+    const field = X_AXES[this.xAxis].field;
+    const rows = this.rows.slice().sort((a, b) => a.at[field] - b.at[field]);
+    const x = rows.map((r) => r.at[field]);
     const columns = (field, kinds) => {
       const data = [x];
       this.runNames.forEach((_, run) => {

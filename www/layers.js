@@ -1,44 +1,84 @@
 // The layers panel: every layer of the (single) run with its output shape and
-// parameter count, and a "frozen" toggle for each layer that has parameters.
-// Toggles work before and during a run; the worker confirms each change.
+// parameter count, a "frozen" toggle and a learning-rate multiplier for each
+// layer that has parameters. Before a run exists the panel shows the layers
+// the form would build, and remembers the user's choices (`choices()`), which
+// the next run is configured with; during a run each change goes to the worker
+// at once, which confirms it. Either way the choices are kept for the next run.
 
 export class LayersPanel {
-  constructor(root, onToggle) {
+  constructor(root, { onFreeze, onRate }) {
     this.root = root;
     this.list = root.querySelector('ol');
-    this.onToggle = onToggle;
+    this.onFreeze = onFreeze;
+    this.onRate = onRate;
+    this.frozen = new Map(); // layer index → frozen, as the user set it
+    this.rates = new Map(); // layer index → multiplier, as the user set it
+  }
+
+  // The user's choices as TrainConfig fields.
+  choices() {
+    return {
+      freeze: [...this.frozen].filter(([, frozen]) => frozen).map(([layer]) => layer),
+      layer_lr: [...this.rates].map(([layer, multiplier]) => ({ layer, multiplier })),
+    };
+  }
+
+  // Forget the choices (the model changed, so the indices mean other layers).
+  forget() {
+    this.frozen.clear();
+    this.rates.clear();
   }
 
   show(layers) {
     this.root.hidden = false;
-    this.list.replaceChildren(
-      ...layers.map((layer) => {
-        const li = document.createElement('li');
-        const label = document.createElement('label');
-        const name = document.createElement('span');
-        name.className = 'layer-name';
-        name.textContent = `${layer.index}. ${layer.name}`;
-        const shape = document.createElement('span');
-        shape.className = 'layer-shape';
-        shape.textContent = layer.params ? `→ ${layer.output} · ${layer.params.toLocaleString('en-US')} params` : `→ ${layer.output}`;
-        label.append(name, shape);
-        if (layer.params) {
-          const box = document.createElement('input');
-          box.type = 'checkbox';
-          box.checked = layer.frozen;
-          box.dataset.testid = `freeze-${layer.index}`;
-          box.setAttribute('data-testid', `freeze-${layer.index}`);
-          box.title = 'frozen: the optimiser leaves this layer\'s weights unchanged';
-          box.addEventListener('change', () => this.onToggle(layer.index, box.checked, box));
-          const text = document.createElement('span');
-          text.className = 'freeze-label';
-          text.textContent = 'frozen';
-          label.append(box, text);
-        }
-        li.append(label);
-        return li;
-      }),
-    );
+    this.list.replaceChildren(...layers.map((layer) => this.row(layer)));
+  }
+
+  row(layer) {
+    const li = document.createElement('li');
+    const name = document.createElement('span');
+    name.className = 'layer-name';
+    name.textContent = `${layer.index}. ${layer.name}`;
+    const shape = document.createElement('span');
+    shape.className = 'layer-shape';
+    shape.textContent = layer.params ? `→ ${layer.output} · ${layer.params.toLocaleString('en-US')} params` : `→ ${layer.output}`;
+    li.append(name, shape);
+    if (!layer.params) return li;
+
+    const freeze = document.createElement('label');
+    freeze.className = 'layer-control';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = layer.frozen;
+    box.setAttribute('data-testid', `freeze-${layer.index}`);
+    box.title = 'frozen: the optimiser leaves this layer’s weights unchanged';
+    box.addEventListener('change', () => {
+      this.frozen.set(layer.index, box.checked);
+      this.onFreeze(layer.index, box.checked, box);
+    });
+    freeze.append(box, 'frozen');
+
+    const rate = document.createElement('label');
+    rate.className = 'layer-control';
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.min = '0';
+    input.max = '10';
+    input.step = 'any';
+    input.value = String(+layer.lr_multiplier.toPrecision(4));
+    input.setAttribute('data-testid', `lr-mult-${layer.index}`);
+    input.title = 'this layer learns at this multiple of the learning rate';
+    input.addEventListener('change', () => {
+      const value = Number(input.value);
+      const ok = input.value.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 10;
+      input.setAttribute('aria-invalid', ok ? 'false' : 'true');
+      if (!ok) return;
+      this.rates.set(layer.index, value);
+      this.onRate(layer.index, value, input);
+    });
+    rate.append('LR ×', input);
+    li.append(freeze, rate);
+    return li;
   }
 
   hide() {

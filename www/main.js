@@ -14,15 +14,53 @@ const controls = new Controls(form);
 const charts = new Charts($('loss-chart'), $('acc-chart'));
 const status = new StatusPanel(document.querySelector('.status-panel'));
 const sweepPanel = new SweepPanel($('sweep-figure'));
-const layersPanel = new LayersPanel(document.querySelector('[data-testid="layers"]'), async (layer, frozen, box) => {
+// Layer choices go to the worker at once while a single run is live;
+// otherwise they shape the next run, and the panel previews it.
+const layersPanel = new LayersPanel(document.querySelector('[data-testid="layers"]'), {
+  onFreeze: (layer, frozen, box) =>
+    changeLayer('freeze', { layer, frozen }, () => {
+      box.checked = !frozen; // the worker refused: show the layer as it really is
+    }),
+  onRate: (layer, multiplier) => changeLayer('layerLr', { layer, multiplier }, () => {}),
+});
+let layersLive = false; // the panel shows the worker's single live run
+
+async function changeLayer(type, payload, undo) {
+  if (!(layersLive && hasRun && !settingsChanged)) {
+    markSettingsChanged();
+    return describeSoon();
+  }
   try {
-    const reply = await request('freeze', { layer, frozen });
+    const reply = await request(type, payload);
     layersPanel.show(reply.runs[0].layers);
   } catch (err) {
-    box.checked = !frozen; // the worker refused: show the layer as it really is
+    undo();
     status.message(`${err.code || 'Error'}: ${err.message}`, { error: true });
   }
-});
+}
+
+// Shows the layers the form would build (free training only), before any run exists.
+let describeTimer = null;
+function describeSoon() {
+  clearTimeout(describeTimer);
+  describeTimer = setTimeout(describeForm, 150);
+}
+async function describeForm() {
+  if (state === 'loading' || state === 'running' || (hasRun && !settingsChanged)) return;
+  if (!controls.isFree()) return layersPanel.hide();
+  const experiment = controls.read(layersPanel.choices());
+  if (!experiment || !experiment.runs) return;
+  try {
+    const run = await request('describe', { run: experiment.runs[0] });
+    if (!(hasRun && !settingsChanged) && controls.isFree()) {
+      layersPanel.show(run.layers);
+      layersLive = false;
+    }
+  } catch {
+    layersPanel.hide(); // the form's problem is reported when the user presses Train
+  }
+}
+
 const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset') };
 
 // 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed'
@@ -90,6 +128,7 @@ function onWorkerMessage(msg) {
       if (state === 'loading') {
         if (!status.line.classList.contains('error')) status.message(`Ready (${payload.build} kernels). Choose a configuration and press Train.`);
         setState('idle');
+        describeSoon();
       }
       break;
     case 'progress': {
@@ -155,7 +194,8 @@ async function configure(runs) {
     status.clear();
     status.setRuns(runs);
     // Per-layer freezing is for a single run; experiments freeze as they are defined.
-    if (info.runs.length === 1) layersPanel.show(info.runs[0].layers);
+    layersLive = info.runs.length === 1;
+    if (layersLive) layersPanel.show(info.runs[0].layers);
     else layersPanel.hide();
     hasRun = true;
     settingsChanged = false;
@@ -189,7 +229,7 @@ async function nextSweepStep() {
 buttons.train.addEventListener('click', async () => {
   const resume = hasRun && !settingsChanged && state === 'paused';
   if (!resume) {
-    const experiment = controls.read();
+    const experiment = controls.read(layersPanel.choices());
     if (!experiment) return;
     if (experiment.sweep) {
       sweep = { runsFor: experiment.sweep, index: 0 };
@@ -208,7 +248,7 @@ buttons.pause.addEventListener('click', () => send('pause'));
 
 buttons.step.addEventListener('click', async () => {
   if (!hasRun || settingsChanged) {
-    const experiment = controls.read();
+    const experiment = controls.read(layersPanel.choices());
     if (!experiment) return;
     if (experiment.sweep) {
       status.message('Step is for single runs: the sweep trains many; press Train.', { error: true });
@@ -230,19 +270,29 @@ buttons.reset.addEventListener('click', () => {
   hasRun = false;
   charts.clear();
   status.clear();
-  layersPanel.hide();
+  layersLive = false;
   status.message('Reset. Press Train to start a new run.');
   setState('idle');
+  describeSoon();
 });
 
-controls.onChange(() => {
-  controls.read();
-  if (hasRun && state !== 'running') {
+function markSettingsChanged() {
+  if (hasRun && state !== 'running' && !settingsChanged) {
     settingsChanged = true;
     status.runInfo('Settings changed: Train starts a new run with them.');
     setState(state);
   }
+}
+
+controls.onChange((event) => {
+  // Another model means other layers: per-layer choices no longer apply.
+  if (['model', 'startFrom', 'dataset', 'experiment'].includes(event.target.name)) layersPanel.forget();
+  controls.read(layersPanel.choices());
+  markSettingsChanged();
+  describeSoon();
 });
+
+$('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.value));
 
 startWorker();
 setState('loading');

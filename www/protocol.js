@@ -1,6 +1,8 @@
 // The worker protocol, shared by the page and the worker.
 //
 // Every message is {v, type, id?, payload}. Types, main → worker:
+//   describe {run}                  build one run spec, report it as `described`, discard it
+//                                   (the page shows layers before the first Train)
 //   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}]}
 //                                   build a new run list (replaces the old one only
 //                                   once every run is built); `config` is the core's
@@ -11,12 +13,16 @@
 //   pause                           stop after the current chunk of steps
 //   step                            one training step of each run (plus evaluations)
 //   freeze {run?, layer, frozen}    (un)freeze a layer of one run (or all), also mid-run
+//   layerLr {run?, layer, multiplier}  set a layer's learning-rate multiplier, also mid-run
 // worker → main:
 //   ready {build}                   the wasm module is loaded
+//   described {name, dataset, layers, paramCount, status}
 //   configured {runs: [{name, dataset, layers, paramCount, status}]}
-//   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second
+//   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second;
+//                                   windows and evals carry `seconds` of the run's own work
 //   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
-//   layers {runs: [{name, layers}]} the reply to freeze: each layer's name, shape, params, frozen
+//   layers {runs: [{name, layers}]} the reply to freeze / layerLr: each layer's name, shape,
+//                                   params, frozen, lr_multiplier
 //   error {code, message, replyTo}  code is the error's name (DatasetError, ConfigError,
 //                                   DivergedError, ProtocolError, …)
 // A message with another version is answered with an error, never guessed at.

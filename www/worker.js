@@ -13,7 +13,7 @@ const SPEED_WINDOW_MS = 2000;
 
 const datasets = new Map(); // url → Promise<DatasetHandle>
 const checkpoints = new Map(); // url → Promise<Uint8Array>
-let runs = []; // {name, trainer, done, speed: [{t, images, ms}]}
+let runs = []; // {name, trainer, done, speed: [{t, images, ms}], busyMs}
 let running = false;
 let lastPost = 0;
 
@@ -41,10 +41,13 @@ function postProgress(now) {
   post('progress', {
     runs: runs.map((run) => {
       const window = run.trainer.takeWindow();
+      // Seconds of this run's own work (training and evaluation) so far, for the
+      // "by seconds" x-axis; stamped when posted, so within PROGRESS_MS of the truth.
+      const seconds = run.busyMs / 1000;
       return {
         name: run.name,
-        windows: window ? [window] : [],
-        evals: run.trainer.takeEvals(),
+        windows: window ? [{ ...window, seconds }] : [],
+        evals: run.trainer.takeEvals().map((e) => ({ ...e, seconds })),
         status: run.trainer.status(),
         imagesPerSec: imagesPerSec(run, now),
       };
@@ -70,9 +73,11 @@ function runChunk() {
       while (performance.now() - start < slice) {
         const t = performance.now();
         const result = run.trainer.tick();
+        const ms = performance.now() - t;
+        run.busyMs += ms;
         if (result > 0) {
           images += result;
-          trainMs += performance.now() - t;
+          trainMs += ms;
         } else if (result < 0) {
           run.done = true;
           break;
@@ -115,7 +120,7 @@ const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'b
 async function buildRun(spec) {
   const full = await loadDataset(spec.datasetUrl);
   const dataset = spec.classes ? full.withClasses(spec.classes) : full;
-  if (!spec.base) return { name: spec.name, trainer: new TrainerHandle(dataset, spec.config), dataset, done: false, speed: [] };
+  if (!spec.base) return { name: spec.name, trainer: new TrainerHandle(dataset, spec.config), dataset, done: false, speed: [], busyMs: 0 };
   const bytes = await loadCheckpoint(spec.base.url);
   const trainer = TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, bytes, !!spec.base.newHead);
   if (spec.base.sourceClasses) {
@@ -126,10 +131,36 @@ async function buildRun(spec) {
       throw err;
     }
   }
-  return { name: spec.name, trainer, dataset, done: false, speed: [] };
+  return { name: spec.name, trainer, dataset, done: false, speed: [], busyMs: 0 };
+}
+
+// What a run would be, without replacing the current runs: the page shows
+// the layers (to freeze or slow down) before the first Train.
+function describeRun(run) {
+  return {
+    name: run.name,
+    dataset: run.dataset.info(),
+    layers: run.trainer.layers(),
+    paramCount: run.trainer.paramCount(),
+    status: run.trainer.status(),
+  };
+}
+
+function namedRuns(name) {
+  const targets = runs.filter((r) => name === undefined || r.name === name);
+  if (!targets.length) throw Object.assign(new Error(`no run named '${name}'`), { name: 'StateError' });
+  return targets;
 }
 
 const handlers = {
+  async describe({ run: spec }, id) {
+    const run = await buildRun(spec);
+    try {
+      post('described', describeRun(run), id);
+    } finally {
+      run.trainer.free();
+    }
+  },
   async configure({ runs: specs }, id) {
     running = false;
     if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
@@ -142,15 +173,7 @@ const handlers = {
     }
     for (const run of runs) run.trainer.free();
     runs = built;
-    post('configured', {
-      runs: runs.map((run) => ({
-        name: run.name,
-        dataset: run.dataset.info(),
-        layers: run.trainer.layers(),
-        paramCount: run.trainer.paramCount(),
-        status: run.trainer.status(),
-      })),
-    }, id);
+    post('configured', { runs: runs.map(describeRun) }, id);
   },
   start(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
@@ -167,9 +190,14 @@ const handlers = {
   },
   // Freezes or unfreezes one layer of the named run (every run if none), also mid-run.
   freeze({ run: name, layer, frozen }, id) {
-    const targets = runs.filter((r) => name === undefined || r.name === name);
-    if (!targets.length) throw Object.assign(new Error(`no run named '${name}'`), { name: 'StateError' });
+    const targets = namedRuns(name);
     for (const run of targets) run.trainer.setFrozen(layer, !!frozen);
+    post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
+  },
+  // Sets one layer's learning-rate multiplier in the named run (every run if none), also mid-run.
+  layerLr({ run: name, layer, multiplier }, id) {
+    const targets = namedRuns(name);
+    for (const run of targets) run.trainer.setLayerLr(layer, Number(multiplier));
     post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
   },
   step(_payload, id) {

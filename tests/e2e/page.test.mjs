@@ -159,7 +159,7 @@ test('fine-tuning a pretrained base with layers frozen and unfrozen during the r
   await page.waitForTimeout(300);
   assert.equal(await byTestId(page, 'freeze-0').isChecked(), false);
   assert.equal(await byTestId(page, 'freeze-3').isChecked(), true);
-  assert.equal(await page.locator('[data-testid="layers"] input').count(), 5, 'two convolutions and three dense layers can be frozen');
+  assert.equal(await page.locator('[data-testid="layers"] input[type="checkbox"]').count(), 5, 'two convolutions and three dense layers can be frozen');
   await byTestId(page, 'pause').click().catch(() => {}); // it may already be done
   await byTestId(page, 'start-from').selectOption('');
   assert.deepEqual(lab.consoleErrors, []);

@@ -1,0 +1,129 @@
+// Page tests for the fine-tuning scenarios and controls: the real page,
+// worker, wasm core, datasets and shipped base models, in headless Chromium.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openLab, byTestId } from './browser.mjs';
+
+let lab;
+before(async () => {
+  lab = await openLab();
+});
+after(async () => {
+  await lab.close();
+});
+
+const runNames = (page) => page.locator('[data-testid="runs"] li').evaluateAll((els) => els.map((el) => el.dataset.run));
+const testAcc = async (page, run) => Number(await page.locator(`[data-run="${run}"] [data-testid="run-test-acc"]`).textContent());
+const waitDone = (page, timeout = 90_000) => page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout });
+
+test('layers can be frozen and given their own learning rate before the first Train', async () => {
+  const { page } = lab;
+  await byTestId(page, 'start-from').selectOption('models/lenet5-mnist.ftlc');
+  await byTestId(page, 'pretrained-lr').fill('0.1');
+  // The panel previews the base's layers before any run exists, with the pretrained rate applied.
+  await page.waitForFunction(() => document.querySelector('[data-testid="lr-mult-0"]')?.value === '0.1');
+  assert.equal(await byTestId(page, 'lr-mult-11').inputValue(), '0.1', 'same classes: the head is the base’s, so it is pretrained too');
+  await byTestId(page, 'freeze-0').check();
+  await byTestId(page, 'lr-mult-7').fill('0.5');
+  await byTestId(page, 'lr-mult-7').press('Tab');
+  await page.waitForTimeout(400);
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  // The run was configured with the choices: the worker's own layer list shows them.
+  assert.equal(await byTestId(page, 'freeze-0').isChecked(), true);
+  assert.equal(await byTestId(page, 'lr-mult-7').inputValue(), '0.5');
+  assert.equal(await byTestId(page, 'lr-mult-3').inputValue(), '0.1');
+  assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.9, 'a pretrained base fine-tuned for an epoch stays good');
+  // Live: a new rate goes to the worker, which confirms it.
+  await byTestId(page, 'lr-mult-9').fill('2');
+  await byTestId(page, 'lr-mult-9').press('Tab');
+  await page.waitForTimeout(300);
+  assert.equal(await byTestId(page, 'lr-mult-9').inputValue(), '2');
+  // A bad rate is marked and not sent.
+  await byTestId(page, 'lr-mult-9').fill('-1');
+  await byTestId(page, 'lr-mult-9').press('Tab');
+  assert.equal(await byTestId(page, 'lr-mult-9').getAttribute('aria-invalid'), 'true');
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
+test('the charts re-plot the same points by examples seen and by seconds', async () => {
+  const { page } = lab;
+  const points = await byTestId(page, 'acc-chart').getAttribute('data-points');
+  for (const axis of ['examples', 'seconds', 'epoch']) {
+    await byTestId(page, 'x-axis').selectOption(axis);
+    await page.waitForFunction((a) => document.querySelector('[data-testid="acc-chart"]').dataset.xAxis === a, axis);
+    await page.waitForTimeout(100);
+    assert.equal(await byTestId(page, 'acc-chart').getAttribute('data-points'), points);
+    assert.match(await page.locator('[data-testid="acc-chart"] .u-legend').innerText(), { epoch: /epoch/, examples: /examples seen/, seconds: /seconds/ }[axis]);
+  }
+});
+
+test('domain shift: scratch, fine-tuned and head only on the same shifted digits', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'pretrained-lr').fill('1');
+  await byTestId(page, 'experiment').selectOption('domain-shift');
+  await byTestId(page, 'shift-kind').selectOption('invert');
+  assert.equal(await byTestId(page, 'shift-strength').inputValue(), '1', 'each shift brings its own default strength');
+  await byTestId(page, 'labels-per-class').fill('5');
+  await byTestId(page, 'epochs').fill('2');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  assert.deepEqual(await runNames(page), ['from scratch', 'fine-tuned', 'head only']);
+  assert.match(await byTestId(page, 'run-info').textContent(), /: 50 training/);
+  assert.match(await page.locator('[data-run="from scratch"] .run-detail').textContent(), /inverted 1, 5 labels per class/);
+  for (const run of ['from scratch', 'fine-tuned', 'head only']) {
+    const acc = await testAcc(page, run);
+    assert.ok(acc >= 0 && acc <= 1, `${run}: ${acc}`);
+  }
+  // The base's own task is the unshifted digits, measured through its own head.
+  const [before] = (await page.locator('[data-run="head only"] [data-testid="run-source-acc"]').textContent()).split(' → ').map(Number);
+  assert.ok(before > 0.9, `the base knows unshifted digits (${before})`);
+  // A strength out of range is caught in the form.
+  await byTestId(page, 'shift-kind').selectOption('blur');
+  await byTestId(page, 'shift-strength').fill('1.5');
+  await byTestId(page, 'train').click();
+  assert.match(await byTestId(page, 'form-error').textContent(), /Shift strength must be a whole number from 0 to 3 pixels/);
+  await byTestId(page, 'shift-strength').fill('1');
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
+test('different task and unfreezing depth: a Fashion-MNIST base learns digits', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('different-task');
+  assert.equal(await byTestId(page, 'lr').inputValue(), '0.003');
+  await byTestId(page, 'labels-per-class').fill('3');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  assert.deepEqual(await runNames(page), ['from scratch', 'head only', 'convs frozen', 'all layers']);
+  assert.match(await byTestId(page, 'run-info').textContent(), /classes 0 1 2 3 4 5 6 7 8 9: 30 training/);
+
+  await byTestId(page, 'reset').click(); // so 'done' below is the new experiment's
+  await byTestId(page, 'experiment').selectOption('unfreeze-depth');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  const runs = await runNames(page);
+  assert.deepEqual(runs, ['near, head only', 'near, all layers', 'far, head only', 'far, all layers']);
+  for (const run of runs) assert.ok((await testAcc(page, run)) > 0, run);
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
+test('Fashion-MNIST trains in free mode', async () => {
+  const { page } = lab;
+  await byTestId(page, 'reset').click();
+  await byTestId(page, 'experiment').selectOption('free');
+  await byTestId(page, 'dataset').selectOption('data/fashion-mnist.ftld.gz');
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'lr').fill('0.001');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  assert.match(await byTestId(page, 'run-info').textContent(), /fashion-mnist.*16000 training \/ 2000 validation \/ 2000 test/);
+  assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.6, 'one epoch of an MLP gets well past chance on clothes');
+  assert.deepEqual(lab.consoleErrors, []);
+});
