@@ -63,6 +63,16 @@ impl DatasetHandle {
         Ok(DatasetHandle { inner: Arc::new(subset) })
     }
 
+    /// Augmentation preview: `count` training images as bytes (C×H×W each),
+    /// then the same images augmented with `augment` (an AugmentConfig object).
+    #[wasm_bindgen(js_name = augmentPreview)]
+    pub fn augment_preview(&self, count: usize, augment: JsValue, seed: u32) -> Result<Vec<u8>, JsValue> {
+        let json: String = js_sys::JSON::stringify(&augment).map(String::from).unwrap_or_default();
+        let config: crate::data::augment::AugmentConfig =
+            serde_json::from_str(&json).map_err(|e| to_js_error(Error::Config(format!("augmentation settings: {e}"))))?;
+        self.inner.augment_preview(count, &config, seed as u64).map_err(to_js_error)
+    }
+
     /// `{name, images, shape: [c, h, w], classes: [...], splits: {train, validation, test}}`.
     pub fn info(&self) -> JsValue {
         #[derive(Serialize)]

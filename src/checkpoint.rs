@@ -42,6 +42,9 @@ pub struct CheckpointMeta {
     pub test_images: usize,
     /// The command that made it, to reproduce it.
     pub command: String,
+    /// The augmentation its training batches had (absent in files that predate the field: none).
+    #[serde(default)]
+    pub augment: crate::data::augment::AugmentConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -29,6 +29,7 @@ fn trained_checkpoint() -> (Trainer, Checkpoint) {
         test_acc: 0.5,
         test_images: 10,
         command: "test".into(),
+        augment: Default::default(),
     };
     let checkpoint = Checkpoint::from_model(trainer.model(), meta);
     (trainer, checkpoint)
@@ -139,6 +140,7 @@ fn batch_norm_statistics_travel_in_checkpoints() {
         test_acc: 0.0,
         test_images: 0,
         command: "test".into(),
+        augment: Default::default(),
     };
     let bytes = encode_checkpoint(&Checkpoint::from_model(trainer.model(), meta));
     let mut model = decode_checkpoint("bn.ftlc", &bytes).unwrap().build_model().unwrap();
@@ -147,4 +149,14 @@ fn batch_norm_statistics_travel_in_checkpoints() {
     let a = trainer.model_mut().forward(x.clone(), &mut Mode::Eval);
     let b = model.forward(x, &mut Mode::Eval);
     assert!(a.iter().zip(b.iter()).all(|(p, q)| p.to_bits() == q.to_bits()));
+}
+
+#[test]
+fn metadata_without_augmentation_still_loads() {
+    // Files written before `augment` joined the metadata read it as "none".
+    let meta: CheckpointMeta = serde_json::from_str(
+        r#"{"source_dataset":"mnist.ftld.gz","classes":["0","1"],"split":"s","seed":1,"epochs":1,"test_acc":0.5,"test_images":2,"command":"c"}"#,
+    )
+    .unwrap();
+    assert!(meta.augment.is_identity());
 }

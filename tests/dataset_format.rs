@@ -111,3 +111,17 @@ fn shipped_fashion_mnist_has_2000_images_per_class_split_80_10_10() {
         assert_eq!((of(Split::Train), of(Split::Validation), of(Split::Test)), (1600, 200, 200), "class {class}");
     }
 }
+
+#[test]
+fn augmentation_preview_gives_originals_then_what_the_model_sees() {
+    use finetune_lab::data::augment::AugmentConfig;
+    let data = decode_dataset("mnist.ftld.gz", &std::fs::read("www/data/mnist.ftld.gz").unwrap()).unwrap();
+    let n = data.shape.len();
+    let same = data.augment_preview(4, &AugmentConfig::default(), 1).unwrap();
+    assert_eq!(same.len(), 8 * n);
+    assert_eq!(same[..4 * n], same[4 * n..], "no augmentation: the preview shows the originals twice");
+    let turned = data.augment_preview(4, &AugmentConfig { rotation_deg: 30.0, rotation_p: 1.0, ..Default::default() }, 1).unwrap();
+    assert_eq!(turned[..4 * n], same[..4 * n]);
+    assert_ne!(turned[4 * n..], same[4 * n..]);
+    assert!(data.augment_preview(4, &AugmentConfig { zoom: 5.0, ..Default::default() }, 1).is_err());
+}

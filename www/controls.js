@@ -1,6 +1,8 @@
 // The configuration form: reads it into a run configuration (the core's
 // TrainConfig), validating each field so a typo is caught before a run starts.
 
+import { STANDARD_AUGMENTATION, describeAugment } from './augment-panel.js';
+
 const OPTIMIZERS = {
   sgd: { kind: 'sgd', momentum: 0, nesterov: false },
   momentum: { kind: 'sgd', momentum: 0.9, nesterov: false },
@@ -68,7 +70,7 @@ const EXPERIMENTS = {
     runs: ({ dataset, config, startFrom }) => [
       {
         name: 'run',
-        detail: startFrom ? `fine-tuned from ${startFrom}` : config.model,
+        detail: [startFrom ? `fine-tuned from ${startFrom}` : config.model, describeAugment(config.augment)].filter(Boolean).join(' · '),
         datasetUrl: dataset,
         config,
         // A base's architecture replaces the model preset; a new head is made when the classes differ.
@@ -185,21 +187,15 @@ function unfreezeDepthRuns(config, k) {
   ];
 }
 
-// The core's AugmentConfig::standard() (src/data/augment.rs), for digits.
-const STANDARD_AUGMENTATION = {
-  rotation_deg: 12, rotation_p: 0.8, zoom: 0.1, zoom_p: 0.8, translate: 0.1, translate_p: 0.8,
-  noise_std: 0.05, noise_p: 0.3, erase_area: 0.15, erase_p: 0.3,
-};
-
 // 200 training images (20 per digit), LeNet-5 from scratch: as is, with
 // augmentation, and with dropout + L2 — the train/validation gap side by side.
 function overfittingRuns(config) {
   const dataset = MNIST;
   const shared = { ...config, model: 'lenet5', train_limit: 200, evals_per_epoch: 1 };
   return [
-    { name: 'no regularisation', detail: '200 images', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0 } },
+    { name: 'no regularisation', detail: '200 images', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0, augment: {} } },
     { name: 'augmentation', detail: 'rotation, zoom, shift, noise, erasing', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0, augment: STANDARD_AUGMENTATION } },
-    { name: 'dropout + L2', detail: 'dropout 0.3, L2 1e-4', datasetUrl: dataset, config: { ...shared, dropout: 0.3, l1: 0, l2: 1e-4 } },
+    { name: 'dropout + L2', detail: 'dropout 0.3, L2 1e-4', datasetUrl: dataset, config: { ...shared, dropout: 0.3, l1: 0, l2: 1e-4, augment: {} } },
   ];
 }
 
@@ -256,8 +252,9 @@ export class Controls {
 
   // Returns {runs} to configure, or {sweep: k → runs} for a sweep, or null
   // after showing what is wrong. `layers` ({freeze, layer_lr}) are the layers
-  // panel's choices, used by free training (experiments define their own).
-  read(layers = { freeze: [], layer_lr: [] }) {
+  // panel's choices, used by free training (experiments define their own);
+  // `augment` (an AugmentConfig) applies to every run alike.
+  read(layers = { freeze: [], layer_lr: [] }, augment = {}) {
     const f = this.form.elements;
     const values = {};
     const problems = [];
@@ -296,6 +293,7 @@ export class Controls {
       early_stopping: values.earlyStopping || null,
       unfreeze_every: values.unfreezeEvery || null,
       pretrained_lr: values.pretrainedLr,
+      augment,
     };
     const experiment = EXPERIMENTS[f.experiment.value];
     const args = {

@@ -7,6 +7,8 @@ import { Charts } from './charts.js';
 import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { LayersPanel } from './layers.js';
+import { AugmentPanel } from './augment-panel.js';
+import { OwnImages, OWN_DATASET } from './own-images.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -48,9 +50,10 @@ function describeSoon() {
 async function describeForm() {
   if (state === 'loading' || state === 'running' || (hasRun && !settingsChanged)) return;
   if (!controls.isFree()) return layersPanel.hide();
-  const experiment = controls.read(layersPanel.choices());
+  const experiment = readForm();
   if (!experiment || !experiment.runs) return;
   try {
+    await prepareOwnRuns(experiment.runs);
     const run = await request('describe', { run: experiment.runs[0] });
     if (!(hasRun && !settingsChanged) && controls.isFree()) {
       layersPanel.show(run.layers);
@@ -60,6 +63,47 @@ async function describeForm() {
     layersPanel.hide(); // the form's problem is reported when the user presses Train
   }
 }
+
+// The user's own images: any change makes a new run (and a new preview).
+const ownImages = new OwnImages(document.querySelector('[data-testid="own-images"]'), () => {
+  const option = form.elements.dataset.querySelector(`option[value="${OWN_DATASET}"]`);
+  option.textContent = `Your images (${ownImages.imageCount().toLocaleString('en-US')})`;
+  if (form.elements.dataset.value === OWN_DATASET) {
+    markSettingsChanged();
+    describeSoon();
+    augmentPanel.refresh();
+  }
+});
+const ownSent = new Map(); // own dataset url → version the worker has
+
+// Runs on "Your images" get the dataset file in the form they need: a
+// pretrained base takes 28×28 greyscale whatever the chosen form.
+async function prepareOwnRuns(runs) {
+  const notes = [];
+  for (const run of runs) {
+    if (run.datasetUrl !== OWN_DATASET) continue;
+    const problem = ownImages.problem();
+    if (problem) throw Object.assign(new Error(`Your images: ${problem}.`), { code: 'DatasetError' });
+    const imageForm = run.base ? 'grey28' : ownImages.form;
+    if (run.base && ownImages.form !== 'grey28') notes.push('Your colour images are converted to 28×28 greyscale, the pretrained base’s input.');
+    run.datasetUrl = `${OWN_DATASET}:${imageForm}`;
+    if (ownSent.get(run.datasetUrl) !== ownImages.version) {
+      await request('addDataset', { url: run.datasetUrl, name: `your images (${ownImages.formLabel(imageForm)})`, bytes: ownImages.datasetBytes(imageForm) });
+      ownSent.set(run.datasetUrl, ownImages.version);
+    }
+  }
+  return notes;
+}
+
+// The live augmentation preview shows the images the next run would train on.
+const augmentPanel = new AugmentPanel(form.querySelector('fieldset.augment'), document.querySelector('[data-testid="augment-preview"]'), async (augment, count, seed) => {
+  if (state === 'loading') throw new Error('the training core is still loading');
+  const experiment = controls.read(layersPanel.choices(), augment);
+  const first = experiment && (experiment.runs ? experiment.runs[0] : experiment.sweep(1)[0]);
+  if (!first) throw new Error('the settings above have a problem');
+  await prepareOwnRuns([first]);
+  return request('preview', { datasetUrl: first.datasetUrl, classes: first.classes, augment, count, seed });
+});
 
 const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset') };
 
@@ -110,6 +154,7 @@ function startWorker() {
 }
 
 function onWorkerCrash(reason) {
+  ownSent.clear(); // a new worker has none of the user's images yet
   worker.terminate();
   for (const { reject } of replies.values()) reject(new Error(reason));
   replies.clear();
@@ -129,6 +174,7 @@ function onWorkerMessage(msg) {
         if (!status.line.classList.contains('error')) status.message(`Ready (${payload.build} kernels). Choose a configuration and press Train.`);
         setState('idle');
         describeSoon();
+        augmentPanel.refresh();
       }
       break;
     case 'progress': {
@@ -189,6 +235,7 @@ function onWorkerMessage(msg) {
 async function configure(runs) {
   status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
+    const notes = await prepareOwnRuns(runs);
     const info = await request('configure', { runs });
     charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
     status.clear();
@@ -204,7 +251,8 @@ async function configure(runs) {
     status.runInfo(
       `${first.dataset.name}, classes ${first.dataset.classes.join(' ')}: ${first.status.train_images} training / ${splits.validation} validation / ${splits.test} test images · ` +
         `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} steps per epoch` +
-        (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : ''),
+        (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : '') +
+        (notes.length ? ` · ${notes[0]}` : ''),
     );
     return true;
   } catch (err) {
@@ -229,7 +277,7 @@ async function nextSweepStep() {
 buttons.train.addEventListener('click', async () => {
   const resume = hasRun && !settingsChanged && state === 'paused';
   if (!resume) {
-    const experiment = controls.read(layersPanel.choices());
+    const experiment = readForm();
     if (!experiment) return;
     if (experiment.sweep) {
       sweep = { runsFor: experiment.sweep, index: 0 };
@@ -248,7 +296,7 @@ buttons.pause.addEventListener('click', () => send('pause'));
 
 buttons.step.addEventListener('click', async () => {
   if (!hasRun || settingsChanged) {
-    const experiment = controls.read(layersPanel.choices());
+    const experiment = readForm();
     if (!experiment) return;
     if (experiment.sweep) {
       status.message('Step is for single runs: the sweep trains many; press Train.', { error: true });
@@ -284,12 +332,18 @@ function markSettingsChanged() {
   }
 }
 
+// The form, the layers panel's choices and the augmentation sliders, as runs.
+const readForm = () => controls.read(layersPanel.choices(), augmentPanel.config());
+
 controls.onChange((event) => {
   // Another model means other layers: per-layer choices no longer apply.
-  if (['model', 'startFrom', 'dataset', 'experiment'].includes(event.target.name)) layersPanel.forget();
-  controls.read(layersPanel.choices());
+  const what = event.target.name;
+  if (['model', 'startFrom', 'dataset', 'experiment'].includes(what)) layersPanel.forget();
+  readForm();
   markSettingsChanged();
   describeSoon();
+  if (['startFrom', 'dataset', 'experiment'].includes(what)) augmentPanel.refresh();
+  if (what === 'dataset' && event.target.value === OWN_DATASET) document.querySelector('[data-testid="own-images"]').open = true;
 });
 
 $('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.value));

@@ -1,6 +1,11 @@
 // The worker protocol, shared by the page and the worker.
 //
 // Every message is {v, type, id?, payload}. Types, main → worker:
+//   addDataset {url, name, bytes}   register a dataset file made in the page (the user's
+//                                   images) under `url`; answered by datasetAdded {url, dataset}
+//   preview {datasetUrl, classes?, augment, count, seed}
+//                                   `count` training images, then the same augmented:
+//                                   answered by previewed {shape, bytes}
 //   describe {run}                  build one run spec, report it as `described`, discard it
 //                                   (the page shows layers before the first Train)
 //   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}]}

@@ -153,6 +153,24 @@ function namedRuns(name) {
 }
 
 const handlers = {
+  // The user's own images as a dataset file, validated by the core like any other.
+  addDataset({ url, name, bytes }, id) {
+    const handle = DatasetHandle.fromBytes(name, bytes);
+    datasets.set(url, Promise.resolve(handle));
+    post('datasetAdded', { url, dataset: handle.info() }, id);
+  },
+  // Training images and the same images augmented: the page's live preview.
+  async preview({ datasetUrl, classes, augment, count, seed }, id) {
+    const full = await loadDataset(datasetUrl);
+    const dataset = classes ? full.withClasses(classes) : full;
+    try {
+      const bytes = dataset.augmentPreview(count, augment, seed);
+      const { shape } = dataset.info();
+      post('previewed', { shape, bytes }, id);
+    } finally {
+      if (dataset !== full) dataset.free();
+    }
+  },
   async describe({ run: spec }, id) {
     const run = await buildRun(spec);
     try {

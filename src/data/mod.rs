@@ -102,6 +102,25 @@ impl Dataset {
             .collect()
     }
 
+    /// Augmentation preview: `count` training images (taken evenly from the
+    /// classes) as bytes, followed by the same images augmented with `config`
+    /// and `seed` — what the model would see.
+    pub fn augment_preview(&self, count: usize, config: &augment::AugmentConfig, seed: u64) -> crate::error::Result<Vec<u8>> {
+        config.validate()?;
+        let indices = self.balanced_subset(&self.indices(Split::Train), count);
+        let mut rng = crate::rng::stream(seed, crate::rng::AUGMENT_STREAM);
+        let mut out: Vec<u8> = indices.iter().flat_map(|&i| self.image(i).iter().copied()).collect();
+        let mut image = vec![0f32; self.shape.len()];
+        for &i in &indices {
+            for (v, &b) in image.iter_mut().zip(self.image(i)) {
+                *v = b as f32 / 255.0;
+            }
+            augment::augment(&mut image, self.shape, config, &mut rng);
+            out.extend(image.iter().map(|v| (v * 255.0).round() as u8));
+        }
+        Ok(out)
+    }
+
     /// The first `limit` of `indices` taken round-robin over the classes
     /// (first image of each class, then the second, …), so a small subset
     /// stays balanced even though files store images class by class.

@@ -51,6 +51,7 @@ pub fn run(args: PretrainArgs) -> Result<(), String> {
         epochs,
         test_acc,
         test_images: sizes.test,
+        augment: trainer.config().augment,
         command: format!("finetune-lab {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
     };
     let bytes = encode_checkpoint(&Checkpoint::from_model(trainer.model(), meta));

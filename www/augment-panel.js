@@ -1,0 +1,152 @@
+// Augmentation controls (a strength and a probability per transform, the
+// core's AugmentConfig in src/data/augment.rs) and the live preview: real
+// training images next to the same images augmented by the core, redrawn
+// as the sliders move.
+
+// key → [label, strength field, max, step, probability field, format]
+const TRANSFORMS = [
+  ['rotation', 'Rotation ±', 'rotation_deg', 45, 1, 'rotation_p', (v) => `${v}°`],
+  ['zoom', 'Zoom ±', 'zoom', 0.5, 0.01, 'zoom_p', (v) => `${Math.round(v * 100)} %`],
+  ['translate', 'Shift ±', 'translate', 0.3, 0.01, 'translate_p', (v) => `${Math.round(v * 100)} %`],
+  ['flip', 'Mirror left–right', null, 0, 0, 'flip_p', () => ''],
+  ['brightness', 'Brightness ±', 'brightness', 0.5, 0.01, 'color_p', (v) => v.toFixed(2)],
+  ['contrast', 'Contrast ±', 'contrast', 0.5, 0.01, null, (v) => v.toFixed(2)], // happens with brightness
+  ['noise', 'Noise σ', 'noise_std', 0.3, 0.01, 'noise_p', (v) => v.toFixed(2)],
+  ['erase', 'Erasing, area', 'erase_area', 0.5, 0.01, 'erase_p', (v) => `${Math.round(v * 100)} %`],
+];
+
+// The core's AugmentConfig::standard(), for handwriting.
+export const STANDARD_AUGMENTATION = {
+  rotation_deg: 12, rotation_p: 0.8, zoom: 0.1, zoom_p: 0.8, translate: 0.1, translate_p: 0.8,
+  noise_std: 0.05, noise_p: 0.3, erase_area: 0.15, erase_p: 0.3,
+};
+
+const PREVIEW_COUNT = 8;
+
+// "rotation ±12° (p 0.8), zoom ±10 % (p 0.8)" — for the runs list; '' when none.
+export function describeAugment(augment = {}) {
+  const parts = [];
+  for (const [, label, strength, , , p, format] of TRANSFORMS) {
+    const chance = p ? augment[p] || 0 : augment.color_p || 0;
+    const amount = strength ? augment[strength] || 0 : 1;
+    if (chance > 0 && amount > 0) parts.push(`${label.toLowerCase()}${strength ? format(amount) : ''} (p ${chance})`);
+  }
+  return parts.length ? `augmentation: ${parts.join(', ')}` : '';
+}
+
+export class AugmentPanel {
+  constructor(fieldset, previewRoot, requestPreview) {
+    this.fieldset = fieldset;
+    this.previewRoot = previewRoot;
+    this.requestPreview = requestPreview; // (augment, count, seed) → Promise<{shape, bytes}>
+    this.seed = 1;
+    this.inputs = new Map(); // field → range input
+    const rows = fieldset.querySelector('.augment-rows');
+    for (const [key, label, strength, max, step, p, format] of TRANSFORMS) {
+      const row = document.createElement('div');
+      row.className = 'augment-row';
+      const name = Object.assign(document.createElement('span'), { className: 'augment-name', textContent: label });
+      row.append(name);
+      if (strength) row.append(this.slider(key, strength, max, step, format));
+      else row.append(document.createElement('span'));
+      if (p) row.append(this.slider(`${key}-p`, p, 1, 0.05, (v) => `p ${v}`));
+      else row.append(Object.assign(document.createElement('span'), { className: 'augment-shared', textContent: 'with brightness' }));
+      rows.append(row);
+    }
+    fieldset.querySelector('[data-testid="augment-standard"]').addEventListener('click', () => this.set(STANDARD_AUGMENTATION));
+    fieldset.querySelector('[data-testid="augment-none"]').addEventListener('click', () => this.set({}));
+    previewRoot.querySelector('[data-testid="preview-other"]').addEventListener('click', () => {
+      this.seed += 1;
+      this.refresh();
+    });
+    this.pending = false;
+    this.inFlight = false;
+  }
+
+  slider(key, field, max, step, format) {
+    const wrap = document.createElement('label');
+    wrap.className = 'augment-slider';
+    const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: String(max), step: String(step), value: '0', name: `aug_${field}` });
+    input.setAttribute('data-testid', `aug-${key}`);
+    const value = Object.assign(document.createElement('output'), { textContent: format(0) });
+    input.addEventListener('input', () => {
+      value.textContent = format(Number(input.value));
+      this.refresh();
+    });
+    input.format = () => (value.textContent = format(Number(input.value)));
+    wrap.append(input, value);
+    this.inputs.set(field, input);
+    return wrap;
+  }
+
+  // The AugmentConfig the sliders describe (fields at 0 left out).
+  config() {
+    const out = {};
+    for (const [field, input] of this.inputs) if (Number(input.value) > 0) out[field] = Number(input.value);
+    return out;
+  }
+
+  set(config) {
+    for (const [field, input] of this.inputs) {
+      input.value = String(config[field] || 0);
+      input.format();
+    }
+    // Tell the form (settings changed) as a user's slider move would.
+    this.fieldset.dispatchEvent(new Event('change', { bubbles: true }));
+    this.refresh();
+  }
+
+  // Redraws the preview; at most one request in flight, the latest settings win.
+  async refresh() {
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      const { shape, bytes } = await this.requestPreview(this.config(), PREVIEW_COUNT, this.seed);
+      this.draw(shape, bytes);
+      this.previewRoot.querySelector('.preview-error').hidden = true;
+    } catch (err) {
+      const box = this.previewRoot.querySelector('.preview-error');
+      box.hidden = false;
+      box.textContent = `No preview: ${err.message}`;
+    } finally {
+      this.inFlight = false;
+      if (this.pending) {
+        this.pending = false;
+        this.refresh();
+      }
+    }
+  }
+
+  // bytes: `count` originals then `count` augmented images, each C×H×W.
+  draw([channels, height, width], bytes) {
+    const size = channels * height * width;
+    const count = bytes.length / size / 2;
+    const grid = this.previewRoot.querySelector('.preview-grid');
+    const canvases = [];
+    for (let i = 0; i < 2 * count; i++) {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext('2d');
+      const image = ctx.createImageData(width, height);
+      const plane = width * height;
+      for (let p = 0; p < plane; p++) {
+        const at = i * size;
+        const [r, g, b] = channels === 3 ? [bytes[at + p], bytes[at + plane + p], bytes[at + 2 * plane + p]] : [bytes[at + p], bytes[at + p], bytes[at + p]];
+        image.data.set([r, g, b, 255], 4 * p);
+      }
+      ctx.putImageData(image, 0, 0);
+      canvas.className = i < count ? 'original' : 'augmented';
+      canvases.push(canvas);
+    }
+    grid.style.setProperty('--columns', count);
+    grid.replaceChildren(...canvases);
+    // A fingerprint of what is shown, so tests (and curious users) can tell a change.
+    let hash = 0;
+    for (let i = size * count; i < bytes.length; i++) hash = (hash * 31 + bytes[i]) >>> 0;
+    this.previewRoot.dataset.fingerprint = String(hash);
+  }
+}
