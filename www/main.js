@@ -9,6 +9,7 @@ import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
+import { encodeForm, applyHash } from './share.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -347,6 +348,22 @@ controls.onChange((event) => {
 });
 
 $('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.value));
+
+// Shareable settings: the link carries every non-default field in its #hash.
+$('share').addEventListener('click', async () => {
+  const hash = encodeForm(form);
+  history.replaceState(null, '', hash || location.pathname + location.search);
+  try {
+    await navigator.clipboard.writeText(location.href);
+    status.message('Link copied: it opens the page with these settings.');
+  } catch {
+    status.message('The page’s address now holds these settings: copy it to share them.');
+  }
+});
+const linkProblems = applyHash(form, location.hash);
+if (linkProblems.length) {
+  status.message(`This link’s settings were partly unreadable; left at their defaults: ${linkProblems.join('; ')}.`, { error: true });
+}
 
 startWorker();
 setState('loading');

@@ -127,3 +127,37 @@ test('Fashion-MNIST trains in free mode', async () => {
   assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.6, 'one epoch of an MLP gets well past chance on clothes');
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('a link carries the settings, and a garbled link is reported without breaking the page', async () => {
+  const { page } = lab;
+  await byTestId(page, 'experiment').selectOption('domain-shift');
+  await byTestId(page, 'shift-kind').selectOption('blur');
+  await byTestId(page, 'labels-per-class').fill('20');
+  await byTestId(page, 'aug-rotation').fill('20');
+  await byTestId(page, 'share').click();
+  const url = page.url();
+  assert.match(url, /#.*experiment=domain-shift/);
+  assert.match(url, /shiftKind=blur/);
+  assert.match(url, /aug_rotation_deg=20/);
+
+  const other = await page.context().newPage();
+  await other.goto(url);
+  await other.waitForFunction(() => document.body.dataset.state === 'idle');
+  assert.equal(await byTestId(other, 'experiment').inputValue(), 'domain-shift');
+  assert.equal(await byTestId(other, 'shift-kind').inputValue(), 'blur');
+  assert.equal(await byTestId(other, 'labels-per-class').inputValue(), '20');
+  assert.equal(await byTestId(other, 'aug-rotation').inputValue(), '20');
+  assert.equal(await byTestId(other, 'lr').inputValue(), '0.003', 'the experiment’s own defaults apply');
+
+  await other.goto(url.split('#')[0] + '#experiment=nonsense&lr=abc&colour=blue&epochs=7');
+  await other.reload();
+  await other.waitForFunction(() => document.body.dataset.state === 'idle');
+  const text = await byTestId(other, 'status').textContent();
+  assert.match(text, /“nonsense” is not a choice for experiment/);
+  assert.match(text, /lr must be a number, not “abc”/);
+  assert.match(text, /unknown setting “colour”/);
+  assert.equal(await byTestId(other, 'epochs').inputValue(), '7', 'the readable settings still apply');
+  assert.equal(await byTestId(other, 'experiment').inputValue(), 'free');
+  await other.close();
+  assert.deepEqual(lab.consoleErrors, []);
+});
