@@ -182,7 +182,7 @@ function onWorkerMessage(msg) {
       if (!hasRun) break; // late news from a run that was reset
       for (const run of payload.runs) {
         charts.add(run.name, run.windows, run.evals);
-        for (const e of run.evals) status.runMetrics(run.name, { valAcc: e.val_acc, sourceAcc: e.source_acc });
+        for (const e of run.evals) status.runMetrics(run.name, { trainAcc: e.train_acc, valAcc: e.val_acc, sourceAcc: e.source_acc });
       }
       // The headline numbers follow the first run (the only one outside experiments).
       const first = payload.runs[0];

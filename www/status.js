@@ -21,6 +21,7 @@ export class StatusPanel {
         li.dataset.run = run.name;
         li.innerHTML =
           `<span class="run-name"></span><span class="run-detail"></span>` +
+          `<span title="training accuracy over the batches since the previous evaluation">training <b data-testid="run-train-acc">–</b></span>` +
           `<span>validation <b data-testid="run-val-acc">–</b></span><span>test <b data-testid="run-test-acc">–</b></span>` +
           (run.base && run.base.sourceClasses ? `<span class="source">source task <b data-testid="run-source-acc">–</b></span>` : '');
         li.querySelector('.run-name').textContent = run.name;
@@ -31,7 +32,7 @@ export class StatusPanel {
     this.runs.hidden = runs.length < 2;
   }
 
-  runMetrics(name, { valAcc, testAcc, sourceAcc }) {
+  runMetrics(name, { trainAcc, valAcc, testAcc, sourceAcc }) {
     const row = [...this.runs.children].find((li) => li.dataset.run === name);
     if (!row) return;
     const source = row.querySelector('[data-testid="run-source-acc"]');
@@ -40,6 +41,7 @@ export class StatusPanel {
       source.dataset.first ??= sourceAcc.toFixed(4);
       source.textContent = `${source.dataset.first} → ${sourceAcc.toFixed(4)}`;
     }
+    if (trainAcc != null) row.querySelector('[data-testid="run-train-acc"]').textContent = trainAcc.toFixed(4);
     if (valAcc != null) row.querySelector('[data-testid="run-val-acc"]').textContent = valAcc.toFixed(4);
     if (testAcc != null) row.querySelector('[data-testid="run-test-acc"]').textContent = testAcc.toFixed(4);
   }
