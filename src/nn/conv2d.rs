@@ -11,6 +11,8 @@
 //! `W · cols` with only 6 or 16 filters as rows ran at a quarter of the speed.
 //! The weights are stored
 //! `(filters, C·k·k)`, the layout PyTorch calls `(F, C, kh, kw)`.
+//! A training forward pass keeps its column matrices (up to
+//! `SAVED_COLS_FLOATS`) for backward, which then unfolds nothing.
 
 use ndarray::Array2;
 
@@ -23,10 +25,16 @@ pub struct Conv2d {
     geometry: ConvGeometry,
     filters: usize,
     params: [Param; 2],
-    /// The input of the last training forward pass.
-    cached_input: Option<Array2<f32>>,
-    /// im2col of one chunk of images, `(C·k·k, images·OH·OW)`; kept between
-    /// calls so it is neither reallocated nor re-zeroed.
+    /// What the last training forward pass left for backward.
+    saved: Option<Saved>,
+    /// The column matrices of the last training forward pass, chunk after
+    /// chunk (when they fit `SAVED_COLS_FLOATS`), so backward need not unfold
+    /// the images again; kept between calls so it is not reallocated.
+    saved_cols: Vec<f32>,
+    /// `SAVED_COLS_FLOATS`, a field so tests can take the other path.
+    saved_cols_limit: usize,
+    /// im2col of one chunk of images, `(C·k·k, images·OH·OW)` (evaluation,
+    /// batches too big to save, and backward's input gradient); reused likewise.
     cols: Vec<f32>,
     /// The weight gradient of one chunk, transposed `(C·k·k, F)`.
     dw_t: Vec<f32>,
@@ -49,7 +57,7 @@ impl Conv2d {
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
         let bias = Param::new("bias", ParamKind::Bias, &[filters]);
-        Conv2d { geometry, filters, params: [weight, bias], cached_input: None, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new() }
+        Conv2d { geometry, filters, params: [weight, bias], saved: None, saved_cols: Vec::new(), saved_cols_limit: SAVED_COLS_FLOATS, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new() }
     }
 }
 
@@ -59,22 +67,34 @@ impl Conv2d {
 /// pass stream from memory and ran at half the speed on a 2-core VM.
 const CHUNK_FLOATS: usize = 64 * 1024;
 
+/// The most column-matrix floats a layer keeps from forward for backward
+/// (64 MB). Keeping them saved ~5 % of a LeNet-5 step at batch 64 (measured
+/// in one worker, alternating, `make bench`-style windows) over unfolding the
+/// images again in backward; a huge batch (full-batch training of LeNet-5
+/// would need 600 MB) keeps its input instead and unfolds again.
+const SAVED_COLS_FLOATS: usize = 16 << 20;
+
+/// What backward needs from the training forward pass.
+enum Saved {
+    /// The columns are in `saved_cols`; `batch` images.
+    Columns { batch: usize },
+    /// The input, to unfold again chunk by chunk.
+    Input(Array2<f32>),
+}
+
 impl Conv2d {
     fn images_per_chunk(&self) -> usize {
         (CHUNK_FLOATS / self.geometry.patch_matrix_len().max(1)).max(1)
     }
+}
 
-    /// im2col of images `n0..n1` of `x` into `self.cols`, laid side by side.
-    fn unfold(&mut self, x: &Array2<f32>, n0: usize, n1: usize) {
-        let g = self.geometry;
-        let (k, p) = (g.patch_len(), g.patches());
-        let wide = (n1 - n0) * p;
-        // im2col writes every value, so stale contents need no clearing.
-        self.cols.resize(k * wide, 0.0);
-        for (i, image) in x.rows().into_iter().skip(n0).take(n1 - n0).enumerate() {
-            let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
-            kernels::im2col(&g, image.to_slice().expect("standard layout"), &mut self.cols[i * p..end], wide);
-        }
+/// im2col of images `n0..n1` of `x` into `cols` (`C·k·k` rows of `(n1 − n0)·P`), side by side.
+fn unfold(g: &ConvGeometry, x: &Array2<f32>, n0: usize, n1: usize, cols: &mut [f32]) {
+    let (k, p) = (g.patch_len(), g.patches());
+    let wide = (n1 - n0) * p;
+    for (i, image) in x.rows().into_iter().skip(n0).take(n1 - n0).enumerate() {
+        let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
+        kernels::im2col(g, image.to_slice().expect("standard layout"), &mut cols[i * p..end], wide);
     }
 }
 
@@ -95,16 +115,28 @@ impl Layer for Conv2d {
         let (p, f) = (g.patches(), self.filters);
         let x = standard_layout(x);
         let batch = x.nrows();
+        let (k, matrix) = (g.patch_len(), g.patch_matrix_len());
+        let keep_columns = mode.is_train() && batch * matrix <= self.saved_cols_limit;
+        if keep_columns {
+            // im2col writes every value, so stale contents need no clearing.
+            self.saved_cols.resize(batch * matrix, 0.0);
+        }
         let mut y = Array2::<f32>::zeros((batch, f * p));
         let chunk = self.images_per_chunk();
         for n0 in (0..batch).step_by(chunk) {
             let n1 = (n0 + chunk).min(batch);
-            self.unfold(&x, n0, n1);
-            // (images·P, F) = colsᵀ · Wᵀ
             let wide = (n1 - n0) * p;
+            let cols = if keep_columns {
+                &mut self.saved_cols[n0 * matrix..n1 * matrix]
+            } else {
+                self.cols.resize(k * wide, 0.0);
+                &mut self.cols[..k * wide]
+            };
+            unfold(&g, &x, n0, n1, cols);
+            // (images·P, F) = colsᵀ · Wᵀ
             self.scratch.resize(wide * f, 0.0);
             let [weight, bias] = &self.params;
-            kernels::gemm_tt(wide, f, g.patch_len(), &self.cols, weight.values(), &mut self.scratch, false);
+            kernels::gemm_tt(wide, f, k, cols, weight.values(), &mut self.scratch, false);
             // Back to one row per image, channel-major (F, P), adding the bias on the way.
             if p > 0 && f > 0 {
                 for (mut out, block) in y.rows_mut().into_iter().skip(n0).zip(self.scratch.chunks_exact(p * f)) {
@@ -117,24 +149,35 @@ impl Layer for Conv2d {
                 }
             }
         }
-        self.cached_input = if mode.is_train() { Some(x) } else { None };
+        self.saved = match (mode.is_train(), keep_columns) {
+            (false, _) => None,
+            (true, true) => Some(Saved::Columns { batch }),
+            (true, false) => Some(Saved::Input(x)),
+        };
         y
     }
 
     fn backward(&mut self, grad_out: Array2<f32>, param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
-        let x = self.cached_input.take().expect("conv2d: backward without a training forward pass");
+        let saved = self.saved.take().expect("conv2d: backward without a training forward pass");
         let g = self.geometry;
         let (k, p, f) = (g.patch_len(), g.patches(), self.filters);
         let grad_out = grad_out.as_standard_layout();
         let batch = grad_out.nrows();
+        if let Saved::Columns { batch: forward_batch } = saved {
+            assert_eq!(batch, forward_batch, "conv2d: backward batch differs from the forward pass");
+        }
+        let matrix = g.patch_matrix_len();
         let mut dx = input_grad.then(|| Array2::<f32>::zeros((batch, g.input_len())));
         let chunk = self.images_per_chunk();
         for n0 in (0..batch).step_by(chunk) {
             let n1 = (n0 + chunk).min(batch);
             let wide = (n1 - n0) * p;
-            // The columns again: recomputing them from the cached input costs
-            // less than keeping the whole batch's (megabytes) for this pass.
-            self.unfold(&x, n0, n1);
+            // The forward pass's columns, or (for a huge batch) the same unfolded again.
+            let cols_len = k * wide;
+            if let Saved::Input(x) = &saved {
+                self.cols.resize(cols_len, 0.0);
+                unfold(&g, x, n0, n1, &mut self.cols[..cols_len]);
+            }
             // dY arranged like the forward product: (images·P, F); every value is written.
             self.scratch.resize(wide * f, 0.0);
             if p > 0 && f > 0 {
@@ -154,7 +197,11 @@ impl Layer for Conv2d {
                 // the GEMM's row operand (dY, much smaller, is the one packed);
                 // the other arrangement packed the big operand for only F rows.
                 self.dw_t.resize(k * f, 0.0);
-                kernels::gemm_nn(k, f, wide, &self.cols, dy, &mut self.dw_t, false);
+                let cols = match &saved {
+                    Saved::Columns { .. } => &self.saved_cols[n0 * matrix..n1 * matrix],
+                    Saved::Input(_) => &self.cols[..cols_len],
+                };
+                kernels::gemm_nn(k, f, wide, cols, dy, &mut self.dw_t, false);
                 for (c, row) in weight.grads_mut().chunks_exact_mut(k.max(1)).enumerate() {
                     for (r, g) in row.iter_mut().enumerate() {
                         *g += self.dw_t[r * f + c];
@@ -171,7 +218,8 @@ impl Layer for Conv2d {
             }
             if let Some(dx) = dx.as_mut() {
                 // dcols (K, images·P) = Wᵀ · dYᵀ over the columns, folded back image by image.
-                kernels::gemm_tt(k, wide, f, weight.values(), dy, &mut self.cols, false);
+                self.cols.resize(cols_len, 0.0);
+                kernels::gemm_tt(k, wide, f, weight.values(), dy, &mut self.cols[..cols_len], false);
                 for (i, mut dx_image) in dx.rows_mut().into_iter().skip(n0).take(n1 - n0).enumerate() {
                     let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
                     kernels::col2im(&g, &self.cols[i * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
@@ -226,6 +274,26 @@ mod tests {
         for (a, b) in batched.params()[0].grads().iter().zip(single.params()[0].grads()) {
             assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "weight gradient {a} vs {b}");
         }
+    }
+
+    #[test]
+    fn a_batch_too_big_to_keep_its_columns_gets_the_same_gradients() {
+        let make = || Conv2d::new(Shape::new(2, 9, 9), 3, 3, 1, 1, Init::HeUniform, &mut stream(5, 1));
+        let x = crate::nn::gradcheck::random_input(4, 2 * 81, 1);
+        let dy = crate::nn::gradcheck::random_input(4, 3 * 81, 2);
+        let mut rng = stream(1, 1);
+        let mut kept = make();
+        let mut unfolded_again = make();
+        unfolded_again.saved_cols_limit = 0;
+        let run = |layer: &mut Conv2d, rng: &mut crate::rng::Rng| {
+            let y = layer.forward(x.clone(), &mut Mode::Train { rng });
+            let dx = layer.backward(dy.clone(), true, true).unwrap();
+            (y, dx, layer.params()[0].grads().to_vec(), layer.params()[1].grads().to_vec())
+        };
+        let a = run(&mut kept, &mut rng);
+        let b = run(&mut unfolded_again, &mut rng);
+        assert!(matches!(unfolded_again.saved, None) && unfolded_again.saved_cols.is_empty(), "nothing kept over the limit");
+        assert_eq!(a, b, "both paths compute exactly the same numbers");
     }
 
     #[test]
