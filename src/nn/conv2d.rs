@@ -164,7 +164,8 @@ impl Layer for Conv2d {
         let grad_out = grad_out.as_standard_layout();
         let batch = grad_out.nrows();
         if let Saved::Columns { batch: forward_batch } = saved {
-            assert_eq!(batch, forward_batch, "conv2d: backward batch differs from the forward pass");
+            // An empty gradient only releases the forward pass's caches (layers below every trainable one).
+            assert!(batch == 0 || batch == forward_batch, "conv2d: backward batch {batch} differs from the forward pass's {forward_batch}");
         }
         let matrix = g.patch_matrix_len();
         let mut dx = input_grad.then(|| Array2::<f32>::zeros((batch, g.input_len())));
