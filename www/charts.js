@@ -1,8 +1,10 @@
 // Live loss and accuracy charts (uPlot): for every run, its training curve
 // (thin) and validation curve (thick, with points), so several runs overlay
-// on the same axes. The x-axis is epochs, training examples seen, or seconds
-// of the run's own work (the user picks). Redraws are throttled to one animation frame
-// so a burst of progress messages never blocks the main thread.
+// on the same axes. Runs the user keeps ("Keep on charts") stay as grey
+// dashed validation curves under whatever trains next, for comparison. The
+// x-axis is epochs, training examples seen, or seconds of the run's own work
+// (the user picks). Redraws are throttled to one animation frame so a burst
+// of progress messages never blocks the main thread.
 
 import uPlot from './vendor/uPlot.esm.js';
 
@@ -13,15 +15,19 @@ const PALETTE = [
   ['#15803d', '#86c59c'],
   ['#7e22ce', '#c9a2e8'],
 ];
+// Kept runs: quiet, told apart by dash pattern.
+const KEPT_STROKES = ['#6b7280', '#9ca3af', '#4b5563', '#b0b6bf', '#374151', '#c4c9d0'];
+const KEPT_DASHES = [[2, 3], [8, 4], [4, 2, 1, 2], [12, 3], [1, 3], [6, 6]];
+export const MAX_KEPT = KEPT_STROKES.length;
 
-// `withSource` adds a dashed series per run for the forgetting meter's source-task accuracy.
 const X_AXES = {
   epoch: { label: 'epoch', field: 'epoch', digits: 2 },
   examples: { label: 'training examples seen', field: 'examples_seen', digits: 0 },
   seconds: { label: 'seconds of training', field: 'seconds', digits: 1 },
 };
 
-function makeChart(container, yLabel, yRange, runNames, withSource, xAxis) {
+// `withSource` adds a dashed series per run for the forgetting meter's source-task accuracy.
+function makeChart(container, yLabel, yRange, runNames, withSource, kept, xAxis) {
   const { label: xLabel, digits } = X_AXES[xAxis];
   const series = [{ label: xLabel, value: (u, v) => (v == null ? '–' : v.toFixed(digits)) }];
   runNames.forEach((name, i) => {
@@ -30,6 +36,9 @@ function makeChart(container, yLabel, yRange, runNames, withSource, xAxis) {
     series.push({ label: `${prefix}training`, stroke: train, width: 1.5, spanGaps: true, points: { show: false } });
     series.push({ label: `${prefix}validation`, stroke: val, width: 2, spanGaps: true, points: { size: 5 } });
     if (withSource) series.push({ label: `${prefix}source task`, stroke: val, width: 2, dash: [6, 4], spanGaps: true, points: { show: false } });
+  });
+  kept.forEach((run, i) => {
+    series.push({ label: `kept ${i + 1}`, stroke: KEPT_STROKES[i], width: 1.5, dash: KEPT_DASHES[i], spanGaps: true, points: { show: false } });
   });
   const opts = {
     width: Math.max(container.clientWidth, 200),
@@ -46,6 +55,7 @@ export class Charts {
   constructor(lossContainer, accContainer) {
     this.containers = [lossContainer, accContainer];
     this.runNames = [];
+    this.kept = []; // [{label, rows}] validation points of runs kept for comparison
     this.xAxis = 'epoch';
     this.setRuns(['run']);
     new ResizeObserver(() => this.resize()).observe(lossContainer.parentElement.parentElement);
@@ -60,10 +70,6 @@ export class Charts {
       this.scheduleDraw();
       return;
     }
-    if (this.loss) {
-      this.loss.destroy();
-      this.acc.destroy();
-    }
     this.runNames = names;
     this.source = source;
     this.rows = []; // {at: {epoch, examples_seen, seconds}, run, kind: 'train'|'val'|'source', loss, acc}
@@ -71,8 +77,12 @@ export class Charts {
   }
 
   build() {
-    this.loss = makeChart(this.containers[0], 'loss', null, this.runNames, false, this.xAxis);
-    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], this.runNames, this.source, this.xAxis);
+    if (this.loss) {
+      this.loss.destroy();
+      this.acc.destroy();
+    }
+    this.loss = makeChart(this.containers[0], 'loss', null, this.runNames, false, this.kept, this.xAxis);
+    this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], this.runNames, this.source, this.kept, this.xAxis);
     this.pending = false;
     this.scheduleDraw();
   }
@@ -81,10 +91,29 @@ export class Charts {
   setXAxis(kind) {
     if (!X_AXES[kind] || kind === this.xAxis) return;
     this.xAxis = kind;
-    this.loss.destroy();
-    this.acc.destroy();
     this.build();
     for (const c of this.containers) c.dataset.xAxis = kind;
+  }
+
+  // Keeps the current runs' validation curves on the charts (labels[i] names run i);
+  // the oldest kept runs make room when there are more than MAX_KEPT.
+  // Returns the indices of the runs kept (a run with no validation point yet has nothing to keep).
+  keepCurrent(labels) {
+    const keptRuns = [];
+    labels.forEach((label, run) => {
+      const rows = this.rows.filter((r) => r.run === run && r.kind === 'val').map((r) => ({ ...r }));
+      if (!rows.length) return;
+      this.kept.push({ label, rows });
+      keptRuns.push(run);
+    });
+    this.kept = this.kept.slice(-MAX_KEPT);
+    this.build();
+    return keptRuns;
+  }
+
+  removeKept(index) {
+    this.kept.splice(index, 1);
+    this.build();
   }
 
   resize() {
@@ -117,19 +146,26 @@ export class Charts {
   }
 
   draw() {
-    // Stable sort keeps arrival order for equal x (a training point then its evaluation).
     const field = X_AXES[this.xAxis].field;
-    const rows = this.rows.slice().sort((a, b) => a.at[field] - b.at[field]);
+    // Kept rows join as runs after the current ones (run index ≥ runNames.length).
+    const keptRows = this.kept.flatMap((k, i) => k.rows.map((r) => ({ ...r, run: this.runNames.length + i })));
+    // Stable sort keeps arrival order for equal x (a training point then its evaluation).
+    const rows = this.rows.concat(keptRows).sort((a, b) => a.at[field] - b.at[field]);
     const x = rows.map((r) => r.at[field]);
-    const columns = (field, kinds) => {
+    const columns = (value, kinds) => {
       const data = [x];
       this.runNames.forEach((_, run) => {
-        for (const kind of kinds) data.push(rows.map((r) => (r.run === run && r.kind === kind ? r[field] : null)));
+        for (const kind of kinds) data.push(rows.map((r) => (r.run === run && r.kind === kind ? r[value] : null)));
+      });
+      this.kept.forEach((_, i) => {
+        const run = this.runNames.length + i;
+        data.push(rows.map((r) => (r.run === run ? r[value] : null)));
       });
       return data;
     };
     this.loss.setData(columns('loss', ['train', 'val']));
     this.acc.setData(columns('acc', this.source ? ['train', 'val', 'source'] : ['train', 'val']));
-    for (const c of this.containers) c.dataset.points = String(rows.length);
+    for (const c of this.containers) c.dataset.points = String(this.rows.length);
+    for (const c of this.containers) c.dataset.kept = String(this.kept.length);
   }
 }

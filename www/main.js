@@ -3,7 +3,7 @@
 
 import { message } from './protocol.js';
 import { Controls } from './controls.js';
-import { Charts } from './charts.js';
+import { Charts, MAX_KEPT } from './charts.js';
 import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { LayersPanel } from './layers.js';
@@ -106,7 +106,9 @@ const augmentPanel = new AugmentPanel(form.querySelector('fieldset.augment'), do
   return request('preview', { datasetUrl: first.datasetUrl, classes: first.classes, augment, count, seed });
 });
 
-const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset') };
+const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset'), keep: $('keep') };
+let configuredRuns = []; // the run specs the worker holds (for labels of kept runs)
+let kept = []; // [{label, valAcc, testAcc}], in the charts' order
 
 // 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed'
 let state = 'loading';
@@ -124,6 +126,7 @@ function setState(next) {
   buttons.pause.disabled = state !== 'running';
   buttons.step.disabled = busy || state === 'running' || (state === 'done' && !settingsChanged);
   buttons.reset.disabled = busy || !hasRun;
+  buttons.keep.disabled = !hasRun || !(state === 'done' || state === 'paused') || sweep !== null;
   for (const fs of form.querySelectorAll('fieldset')) fs.disabled = state === 'running';
   document.body.dataset.state = state;
 }
@@ -241,6 +244,7 @@ async function configure(runs) {
     charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
     status.clear();
     status.setRuns(runs);
+    configuredRuns = runs;
     // Per-layer freezing is for a single run; experiments freeze as they are defined.
     layersLive = info.runs.length === 1;
     if (layersLive) layersPanel.show(info.runs[0].layers);
@@ -348,6 +352,29 @@ controls.onChange((event) => {
 });
 
 $('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.value));
+
+// "Keep on charts": the finished (or paused) runs stay as dashed validation
+// curves, with their numbers in the runs list, while other runs train.
+function showKept() {
+  status.setKept(kept, (i) => {
+    kept.splice(i, 1);
+    charts.removeKept(i);
+    showKept();
+  });
+}
+buttons.keep.addEventListener('click', () => {
+  const labels = configuredRuns.map((run) => describeRun(run));
+  const keptRuns = charts.keepCurrent(labels);
+  kept = kept.concat(keptRuns.map((i) => ({ label: labels[i], ...status.shownNumbers(configuredRuns[i].name) }))).slice(-MAX_KEPT);
+  showKept();
+});
+
+// A short label of a run's configuration, for the kept-runs list and legend.
+function describeRun(run) {
+  const c = run.config;
+  const name = run.name === 'run' ? '' : `${run.name}: `;
+  return `${name}${run.detail} · ${c.optimizer.kind} lr ${c.lr} · batch ${c.batch_size} · ${c.epochs} epochs${c.dropout ? ` · dropout ${c.dropout}` : ''}${c.l2 ? ` · L2 ${c.l2}` : ''}`;
+}
 
 // Shareable settings: the link carries every non-default field in its #hash.
 $('share').addEventListener('click', async () => {

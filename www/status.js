@@ -46,6 +46,32 @@ export class StatusPanel {
     if (testAcc != null) row.querySelector('[data-testid="run-test-acc"]').textContent = testAcc.toFixed(4);
   }
 
+  // The runs kept on the charts: label, final numbers, and a button to drop each.
+  setKept(kept, onRemove) {
+    this.kept ??= this.line.closest('.status-panel').querySelector('[data-testid="kept-runs"]');
+    this.kept.replaceChildren(
+      ...kept.map((run, i) => {
+        const li = document.createElement('li');
+        li.className = 'kept';
+        const name = Object.assign(document.createElement('span'), { className: 'run-name', textContent: `kept ${i + 1}` });
+        const detail = Object.assign(document.createElement('span'), { className: 'run-detail', textContent: run.label });
+        const numbers = (label, value) => Object.assign(document.createElement('span'), { textContent: `${label} ${value ?? '–'}` });
+        const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'kept-remove', textContent: '×', title: 'remove from the charts' });
+        remove.addEventListener('click', () => onRemove(i));
+        li.append(name, detail, numbers('validation', run.valAcc), numbers('test', run.testAcc), remove);
+        return li;
+      }),
+    );
+    this.kept.hidden = kept.length === 0;
+  }
+
+  // The current runs' latest numbers, by run name: {valAcc, testAcc} as shown.
+  shownNumbers(name) {
+    const row = [...this.runs.children].find((li) => li.dataset.run === name);
+    const text = (id) => (row ? row.querySelector(`[data-testid="${id}"]`).textContent : null);
+    return row ? { valAcc: text('run-val-acc'), testAcc: text('run-test-acc') } : { valAcc: this.valAcc.textContent, testAcc: this.testAcc.textContent };
+  }
+
   message(text, { error = false } = {}) {
     this.line.textContent = text;
     this.line.classList.toggle('error', error);

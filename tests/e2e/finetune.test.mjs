@@ -161,3 +161,30 @@ test('a link carries the settings, and a garbled link is reported without breaki
   await other.close();
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('finished runs can be kept on the charts and compared with the next ones', async () => {
+  const { page } = lab;
+  await byTestId(page, 'experiment').selectOption('free');
+  await byTestId(page, 'dataset').selectOption('data/mnist.ftld.gz');
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'lr').fill('0.001');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  await byTestId(page, 'keep').click();
+  const first = await byTestId(page, 'kept-runs').innerText();
+  assert.match(first, /kept 1\s+mlp · adam lr 0\.001 · batch 32 · 1 epochs\s+validation 0\.\d{4}\s+test 0\.\d{4}/);
+  // A second configuration trains while the first stays on the charts.
+  await byTestId(page, 'lr').fill('0.01');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done' && document.querySelector('[data-testid="acc-chart"]').dataset.points !== '0', null, { timeout: 60_000 });
+  assert.equal(await byTestId(page, 'acc-chart').getAttribute('data-kept'), '1');
+  assert.match(await page.locator('[data-testid="acc-chart"] .u-legend').innerText(), /kept 1/);
+  await byTestId(page, 'keep').click();
+  assert.equal(await page.locator('[data-testid="kept-runs"] li').count(), 2);
+  await page.locator('[data-testid="kept-runs"] li').first().locator('button').click();
+  assert.equal(await page.locator('[data-testid="kept-runs"] li').count(), 1);
+  assert.match(await byTestId(page, 'kept-runs').innerText(), /lr 0\.01 /);
+  assert.equal(await byTestId(page, 'acc-chart').getAttribute('data-kept'), '1');
+  assert.deepEqual(lab.consoleErrors, []);
+});
