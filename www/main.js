@@ -7,7 +7,7 @@ import { Charts, MAX_KEPT } from './charts.js';
 import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { LayersPanel } from './layers.js';
-import { AugmentPanel } from './augment-panel.js';
+import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
 import { encodeForm, applyHash } from './share.js';
 
@@ -257,6 +257,7 @@ async function configure(runs) {
       `${first.dataset.name}, classes ${first.dataset.classes.join(' ')}: ${first.status.train_images} training / ${splits.validation} validation / ${splits.test} test images · ` +
         `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} steps per epoch` +
         (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : '') +
+        (describeAugment(runs[0].config.augment) ? ` · ${describeAugment(runs[0].config.augment)}` : '') +
         (notes.length ? ` · ${notes[0]}` : ''),
     );
     return true;

@@ -132,5 +132,17 @@ test('a folder of your own images is summarised, bad files are listed, and a run
   await page.waitForFunction(() => document.body.dataset.state === 'done' && /32×32 colour/.test(document.querySelector('[data-testid="run-info"]').textContent), null, { timeout: 60_000 });
   const conv = await page.locator('[data-testid="layers"] li').first().textContent();
   assert.match(conv, /conv2d\s*→ 6×32×32 · 456 params/, 'first convolution has 3 input channels: 6·(3·25)+6');
+
+  // Fine-tuning a greyscale base on colour images converts them, and says so.
+  await byTestId(page, 'start-from').selectOption('models/lenet5-mnist.ftlc');
+  await byTestId(page, 'aug-rotation').fill('10');
+  await byTestId(page, 'aug-rotation-p').fill('0.5');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => /converted to 28×28 greyscale/.test(document.querySelector('[data-testid="run-info"]').textContent), null, { timeout: 60_000 });
+  const info = await byTestId(page, 'run-info').textContent();
+  assert.match(info, /your images \(28×28 greyscale\)/);
+  assert.match(info, /augmentation: rotation ±10° \(p 0\.5\)/, 'the run’s augmentation is part of what the page reports');
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
   assert.deepEqual(lab.consoleErrors, []);
 });
