@@ -13,6 +13,7 @@ fn reference_matches_float64_sums() {
 fn every_implementation_matches_the_reference() {
     for &implementation in available() {
         conformance::check_gemm(implementation).unwrap();
+        conformance::check_conv_layer(implementation).unwrap();
     }
 }
 

@@ -147,3 +147,56 @@ pub fn check_im2col() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A convolution layer computed with `which` against the same layer with the
+/// scalar kernels: output, input gradient, weight and bias gradients, on
+/// shapes that take the direct (im2col-free) path in SIMD builds and one that
+/// does not. Returns how many shapes took the direct path.
+pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
+    use crate::init::Init;
+    use crate::nn::{Conv2d, Layer, Mode, Shape};
+    let previous = super::active();
+    let mut direct = 0;
+    let mut rng = crate::rng::Rng::seed_from_u64(14);
+    let cases = [
+        (Shape::new(1, 28, 28), 6, 5, 2),
+        (Shape::new(3, 32, 32), 6, 5, 2),
+        (Shape::new(2, 20, 22), 4, 3, 1),
+        (Shape::new(1, 9, 17), 3, 7, 3),
+        (Shape::new(6, 14, 14), 16, 5, 0),
+    ];
+    let mut result = Ok(());
+    for (input, filters, kernel, padding) in cases {
+        let batch = 3;
+        let x = ndarray::Array2::from_shape_vec((batch, input.len()), random(batch * input.len(), &mut rng)).expect("shape");
+        let run = |implementation| {
+            super::set_active(implementation);
+            let mut layer = Conv2d::new(input, filters, kernel, 1, padding, Init::HeUniform, &mut crate::rng::stream(3, 1));
+            let mut mode_rng = crate::rng::stream(1, 1);
+            let y = layer.forward(x.clone(), &mut Mode::Train { rng: &mut mode_rng });
+            let dy = y.mapv(|v| v.sin()); // any gradient that depends on the output
+            let dx = layer.backward(dy, true, true).expect("input gradient");
+            let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grads().to_vec()).collect();
+            (y.into_raw_vec_and_offset().0, dx.into_raw_vec_and_offset().0, grads)
+        };
+        let reference = run(Implementation::Scalar);
+        let got = run(which);
+        let geometry = ConvGeometry { channels: input.channels, height: input.height, width: input.width, kernel_h: kernel, kernel_w: kernel, stride: 1, padding };
+        if super::direct_conv(&geometry) {
+            direct += 1;
+        }
+        let k = input.channels * kernel * kernel;
+        let p = geometry.patches();
+        let checks = close(&got.0, &reference.0, k)
+            .map_err(|e| format!("output: {e}"))
+            .and_then(|_| close(&got.1, &reference.1, filters * kernel * kernel).map_err(|e| format!("input gradient: {e}")))
+            .and_then(|_| close(&got.2[0], &reference.2[0], batch * p).map_err(|e| format!("weight gradient: {e}")))
+            .and_then(|_| close(&got.2[1], &reference.2[1], batch * p).map_err(|e| format!("bias gradient: {e}")));
+        if let Err(e) = checks {
+            result = Err(format!("{} conv {input} → {filters} filters {kernel}×{kernel} pad {padding}: {e}", which.name()));
+            break;
+        }
+    }
+    super::set_active(previous);
+    result.map(|_| direct)
+}

@@ -12,6 +12,8 @@
 pub mod conformance;
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod direct;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -138,6 +140,52 @@ pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "col2im: image length");
     check_cols(g, cols.len(), ld);
     scalar::col2im(g, cols, image, ld)
+}
+
+/// Scratch of the direct convolution kernels, kept by each layer between calls.
+#[derive(Default)]
+pub struct DirectScratch {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    padded: direct::Padded,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    grad_rows: Vec<f32>,
+}
+
+/// Whether the active kernels convolve `g` directly, without im2col
+/// ([`direct_forward`], [`direct_weight_grad`]): SIMD builds, stride 1, wide output rows.
+pub fn direct_conv(g: &ConvGeometry) -> bool {
+    match active() {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Implementation::Simd128 | Implementation::Relaxed => direct::supported(g),
+        _ => {
+            let _ = g;
+            false
+        }
+    }
+}
+
+/// One image's convolution `out` (F×OH×OW) = weight ∗ image + bias. Only where [`direct_conv`] holds.
+#[allow(unused_variables)]
+pub fn direct_forward(g: &ConvGeometry, filters: usize, image: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32], scratch: &mut DirectScratch) {
+    match active() {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Implementation::Simd128 => direct::forward::<false>(g, filters, image, weight, bias, out, &mut scratch.padded),
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+        Implementation::Relaxed => direct::forward::<true>(g, filters, image, weight, bias, out, &mut scratch.padded),
+        other => panic!("direct convolution is not available with {} kernels", other.name()),
+    }
+}
+
+/// `dweight` += one image's weight gradient, from its input and output gradient. Only where [`direct_conv`] holds.
+#[allow(unused_variables)]
+pub fn direct_weight_grad(g: &ConvGeometry, filters: usize, image: &[f32], grad: &[f32], dweight: &mut [f32], scratch: &mut DirectScratch) {
+    match active() {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Implementation::Simd128 => direct::weight_grad::<false>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows),
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+        Implementation::Relaxed => direct::weight_grad::<true>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows),
+        other => panic!("direct convolution is not available with {} kernels", other.name()),
+    }
 }
 
 fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {

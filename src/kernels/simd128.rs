@@ -197,7 +197,7 @@ fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize
 }
 
 #[inline(always)]
-fn madd<const RELAXED: bool>(a: v128, b: v128, acc: v128) -> v128 {
+pub(super) fn madd<const RELAXED: bool>(a: v128, b: v128, acc: v128) -> v128 {
     #[cfg(target_feature = "relaxed-simd")]
     if RELAXED {
         return f32x4_relaxed_madd(a, b, acc);

@@ -40,6 +40,8 @@ pub struct Conv2d {
     dw_t: Vec<f32>,
     /// Scratch for the product in (batch·OH·OW, F) layout, reused likewise.
     scratch: Vec<f32>,
+    /// Scratch of the direct (im2col-free) kernels, for layers they handle.
+    direct: kernels::DirectScratch,
 }
 
 impl Conv2d {
@@ -57,7 +59,7 @@ impl Conv2d {
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
         let bias = Param::new("bias", ParamKind::Bias, &[filters]);
-        Conv2d { geometry, filters, params: [weight, bias], saved: None, saved_cols: Vec::new(), saved_cols_limit: SAVED_COLS_FLOATS, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new() }
+        Conv2d { geometry, filters, params: [weight, bias], saved: None, saved_cols: Vec::new(), saved_cols_limit: SAVED_COLS_FLOATS, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new(), direct: Default::default() }
     }
 }
 
@@ -80,11 +82,45 @@ enum Saved {
     Columns { batch: usize },
     /// The input, to unfold again chunk by chunk.
     Input(Array2<f32>),
+    /// The input of a forward pass done by the direct kernels, whose weight gradient works on it too.
+    Direct(Array2<f32>),
 }
 
 impl Conv2d {
     fn images_per_chunk(&self) -> usize {
         (CHUNK_FLOATS / self.geometry.patch_matrix_len().max(1)).max(1)
+    }
+
+    /// dY of images `n0..n1` into `self.scratch`, arranged like the forward
+    /// product: `(images·P, F)`; every value is written.
+    fn regroup_grad(&mut self, grad_out: &ndarray::ArrayView2<f32>, n0: usize, n1: usize) {
+        let (p, f) = (self.geometry.patches(), self.filters);
+        self.scratch.resize((n1 - n0) * p * f, 0.0);
+        if p == 0 || f == 0 {
+            return;
+        }
+        for (row, block) in grad_out.rows().into_iter().skip(n0).zip(self.scratch.chunks_exact_mut(p * f)) {
+            let row = row.to_slice().expect("standard layout");
+            for (c, channel) in row.chunks_exact(p).enumerate() {
+                for (q, &v) in channel.iter().enumerate() {
+                    block[q * f + c] = v;
+                }
+            }
+        }
+    }
+
+    /// The input gradient of images `n0..n1` from the regrouped dY in
+    /// `self.scratch`: dcols `(K, images·P)` = Wᵀ · dYᵀ, folded back image by image.
+    fn fold_input_grad(&mut self, n0: usize, n1: usize, dx: &mut Array2<f32>) {
+        let g = self.geometry;
+        let (k, p, f) = (g.patch_len(), g.patches(), self.filters);
+        let wide = (n1 - n0) * p;
+        self.cols.resize(k * wide, 0.0);
+        kernels::gemm_tt(k, wide, f, self.params[0].values(), &self.scratch, &mut self.cols[..k * wide], false);
+        for (i, mut dx_image) in dx.rows_mut().into_iter().skip(n0).take(n1 - n0).enumerate() {
+            let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
+            kernels::col2im(&g, &self.cols[i * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
+        }
     }
 }
 
@@ -115,6 +151,16 @@ impl Layer for Conv2d {
         let (p, f) = (g.patches(), self.filters);
         let x = standard_layout(x);
         let batch = x.nrows();
+        if kernels::direct_conv(&g) {
+            let mut y = Array2::<f32>::zeros((batch, f * p));
+            let [weight, bias] = &self.params;
+            for (image, mut out) in x.rows().into_iter().zip(y.rows_mut()) {
+                let (image, out) = (image.to_slice().expect("standard layout"), out.as_slice_mut().expect("row of a fresh array"));
+                kernels::direct_forward(&g, f, image, weight.values(), bias.values(), out, &mut self.direct);
+            }
+            self.saved = mode.is_train().then_some(Saved::Direct(x));
+            return y;
+        }
         let (k, matrix) = (g.patch_len(), g.patch_matrix_len());
         let keep_columns = mode.is_train() && batch * matrix <= self.saved_cols_limit;
         if keep_columns {
@@ -169,6 +215,27 @@ impl Layer for Conv2d {
         }
         let matrix = g.patch_matrix_len();
         let mut dx = input_grad.then(|| Array2::<f32>::zeros((batch, g.input_len())));
+        if let Saved::Direct(x) = &saved {
+            if param_grads && batch > 0 {
+                let [weight, bias] = &mut self.params;
+                for (image, grad) in x.rows().into_iter().zip(grad_out.rows()) {
+                    let (image, grad) = (image.to_slice().expect("standard layout"), grad.to_slice().expect("standard layout"));
+                    kernels::direct_weight_grad(&g, f, image, grad, weight.grads_mut(), &mut self.direct);
+                    for (db, channel) in bias.grads_mut().iter_mut().zip(grad.chunks_exact(p.max(1))) {
+                        *db += channel.iter().sum::<f32>();
+                    }
+                }
+            }
+            if let Some(dx) = dx.as_mut() {
+                let chunk = self.images_per_chunk();
+                for n0 in (0..batch).step_by(chunk) {
+                    let n1 = (n0 + chunk).min(batch);
+                    self.regroup_grad(&grad_out.view(), n0, n1);
+                    self.fold_input_grad(n0, n1, dx);
+                }
+            }
+            return dx;
+        }
         let chunk = self.images_per_chunk();
         for n0 in (0..batch).step_by(chunk) {
             let n1 = (n0 + chunk).min(batch);
@@ -179,18 +246,7 @@ impl Layer for Conv2d {
                 self.cols.resize(cols_len, 0.0);
                 unfold(&g, x, n0, n1, &mut self.cols[..cols_len]);
             }
-            // dY arranged like the forward product: (images·P, F); every value is written.
-            self.scratch.resize(wide * f, 0.0);
-            if p > 0 && f > 0 {
-                for (row, block) in grad_out.rows().into_iter().skip(n0).zip(self.scratch.chunks_exact_mut(p * f)) {
-                    let row = row.to_slice().expect("standard layout");
-                    for (c, channel) in row.chunks_exact(p).enumerate() {
-                        for (q, &v) in channel.iter().enumerate() {
-                            block[q * f + c] = v;
-                        }
-                    }
-                }
-            }
+            self.regroup_grad(&grad_out.view(), n0, n1);
             let dy = &self.scratch;
             let [weight, bias] = &mut self.params;
             if param_grads {
@@ -201,6 +257,7 @@ impl Layer for Conv2d {
                 let cols = match &saved {
                     Saved::Columns { .. } => &self.saved_cols[n0 * matrix..n1 * matrix],
                     Saved::Input(_) => &self.cols[..cols_len],
+                    Saved::Direct(_) => unreachable!("handled above"),
                 };
                 kernels::gemm_nn(k, f, wide, cols, dy, &mut self.dw_t, false);
                 for (c, row) in weight.grads_mut().chunks_exact_mut(k.max(1)).enumerate() {
@@ -218,13 +275,7 @@ impl Layer for Conv2d {
                 }
             }
             if let Some(dx) = dx.as_mut() {
-                // dcols (K, images·P) = Wᵀ · dYᵀ over the columns, folded back image by image.
-                self.cols.resize(cols_len, 0.0);
-                kernels::gemm_tt(k, wide, f, weight.values(), dy, &mut self.cols[..cols_len], false);
-                for (i, mut dx_image) in dx.rows_mut().into_iter().skip(n0).take(n1 - n0).enumerate() {
-                    let end = if k == 0 { 0 } else { (k - 1) * wide + (i + 1) * p };
-                    kernels::col2im(&g, &self.cols[i * p..end], dx_image.as_slice_mut().expect("row of a fresh array"), wide);
-                }
+                self.fold_input_grad(n0, n1, dx);
             }
         }
         dx
