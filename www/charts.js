@@ -136,16 +136,26 @@ export class Charts {
     if (windows.length || evals.length) this.scheduleDraw();
   }
 
+  // Draws on the next animation frames: the loss chart in one, the accuracy
+  // chart in the next, so no frame carries both redraws (each can take
+  // 10–30 ms where the browser paints in software, as headless Chromium does).
   scheduleDraw() {
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.draw();
+      const columns = this.columns();
+      this.loss.setData(columns.loss);
+      requestAnimationFrame(() => {
+        this.acc.setData(columns.acc);
+        for (const c of this.containers) c.dataset.points = String(columns.points);
+        for (const c of this.containers) c.dataset.kept = String(this.kept.length);
+      });
     });
   }
 
-  draw() {
+  // Both charts' data: x, then for every run its series, then the kept runs'.
+  columns() {
     const field = X_AXES[this.xAxis].field;
     // Kept rows join as runs after the current ones (run index ≥ runNames.length).
     const keptRows = this.kept.flatMap((k, i) => k.rows.map((r) => ({ ...r, run: this.runNames.length + i })));
@@ -163,9 +173,10 @@ export class Charts {
       });
       return data;
     };
-    this.loss.setData(columns('loss', ['train', 'val']));
-    this.acc.setData(columns('acc', this.source ? ['train', 'val', 'source'] : ['train', 'val']));
-    for (const c of this.containers) c.dataset.points = String(this.rows.length);
-    for (const c of this.containers) c.dataset.kept = String(this.kept.length);
+    return {
+      loss: columns('loss', ['train', 'val']),
+      acc: columns('acc', this.source ? ['train', 'val', 'source'] : ['train', 'val']),
+      points: this.rows.length,
+    };
   }
 }

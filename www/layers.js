@@ -30,6 +30,11 @@ export class LayersPanel {
   }
 
   show(layers) {
+    // Re-rendering identical rows would only cost a layout (e.g. when Train
+    // configures the run the panel already previews).
+    const key = JSON.stringify(layers);
+    if (key === this.shown && !this.root.hidden) return;
+    this.shown = key;
     this.root.hidden = false;
     this.list.replaceChildren(...layers.map((layer) => this.row(layer)));
   }

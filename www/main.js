@@ -114,6 +114,7 @@ let kept = []; // [{label, valAcc, testAcc}], in the charts' order
 let state = 'loading';
 let hasRun = false; // the worker holds a run matching the form
 let settingsChanged = false;
+let changedWhileRunning = false; // a slider moved during a run: the next Train starts a new one
 let sweep = null; // {runsFor: k → runs, index} while a data-economy sweep is under way
 let worker = null;
 let nextId = 1;
@@ -127,7 +128,15 @@ function setState(next) {
   buttons.step.disabled = busy || state === 'running' || (state === 'done' && !settingsChanged);
   buttons.reset.disabled = busy || !hasRun;
   buttons.keep.disabled = !hasRun || !(state === 'done' || state === 'paused') || sweep !== null;
-  for (const fs of form.querySelectorAll('fieldset')) fs.disabled = state === 'running';
+  // The augmentation sliders stay live during a run (the preview follows
+  // them; the change applies to the next run): disabling them restyles and
+  // repaints every native slider, one of the few main-thread tasks over 50 ms
+  // measured in headless Chromium.
+  for (const fs of form.querySelectorAll('fieldset:not(.augment)')) fs.disabled = state === 'running';
+  if (state !== 'running' && changedWhileRunning) {
+    changedWhileRunning = false;
+    markSettingsChanged();
+  }
   document.body.dataset.state = state;
 }
 
@@ -331,6 +340,7 @@ buttons.reset.addEventListener('click', () => {
 });
 
 function markSettingsChanged() {
+  if (hasRun && state === 'running') changedWhileRunning = true;
   if (hasRun && state !== 'running' && !settingsChanged) {
     settingsChanged = true;
     status.runInfo('Settings changed: Train starts a new run with them.');
