@@ -144,5 +144,23 @@ test('a folder of your own images is summarised, bad files are listed, and a run
   assert.match(info, /your images \(28×28 greyscale\)/);
   assert.match(info, /augmentation: rotation ±10° \(p 0\.5\)/, 'the run’s augmentation is part of what the page reports');
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+
+  // Image files dropped onto a class join it (a file that is not an image is listed).
+  await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(40, 30);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(20, 15, 10, 0, 7);
+    ctx.fill();
+    const png = await canvas.convertToBlob({ type: 'image/png' });
+    const drop = new DataTransfer();
+    drop.items.add(new File([png], 'dropped-1.png', { type: 'image/png' }));
+    drop.items.add(new File([png], 'dropped-2.png', { type: 'image/png' }));
+    drop.items.add(new File(['hello'], 'readme.txt', { type: 'text/plain' }));
+    document.querySelector('.own-class[data-class="circle"]').dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('.own-class[data-class="circle"] [data-testid="class-count"]').textContent === '22 images');
+  assert.match(await byTestId(page, 'upload-messages').textContent(), /Class “circle”: 2 images added\..*readme\.txt: not an image file/s);
   assert.deepEqual(lab.consoleErrors, []);
 });
