@@ -117,21 +117,32 @@ const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'b
 
 // One run of the list: {name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}.
 // With base.sourceClasses the run also measures forgetting of the base's task.
+// Trainers keep their own reference to the data, so the class-subset handles
+// made here are freed at once (wasm memory never shrinks: leaks add up).
 async function buildRun(spec) {
   const full = await loadDataset(spec.datasetUrl);
+  const bytes = spec.base ? await loadCheckpoint(spec.base.url) : null;
   const dataset = spec.classes ? full.withClasses(spec.classes) : full;
-  if (!spec.base) return { name: spec.name, trainer: new TrainerHandle(dataset, spec.config), dataset, done: false, speed: [], busyMs: 0 };
-  const bytes = await loadCheckpoint(spec.base.url);
-  const trainer = TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, bytes, !!spec.base.newHead);
-  if (spec.base.sourceClasses) {
-    try {
-      trainer.meterForgetting(full.withClasses(spec.base.sourceClasses), spec.base.url, bytes);
-    } catch (err) {
-      trainer.free();
-      throw err;
+  let trainer;
+  try {
+    trainer = spec.base
+      ? TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, bytes, !!spec.base.newHead)
+      : new TrainerHandle(dataset, spec.config);
+    if (spec.base && spec.base.sourceClasses) {
+      const source = full.withClasses(spec.base.sourceClasses);
+      try {
+        trainer.meterForgetting(source, spec.base.url, bytes);
+      } finally {
+        source.free();
+      }
     }
+    return { name: spec.name, trainer, info: dataset.info(), done: false, speed: [], busyMs: 0 };
+  } catch (err) {
+    if (trainer) trainer.free();
+    throw err;
+  } finally {
+    if (dataset !== full) dataset.free();
   }
-  return { name: spec.name, trainer, dataset, done: false, speed: [], busyMs: 0 };
 }
 
 // What a run would be, without replacing the current runs: the page shows
@@ -139,7 +150,7 @@ async function buildRun(spec) {
 function describeRun(run) {
   return {
     name: run.name,
-    dataset: run.dataset.info(),
+    dataset: run.info,
     layers: run.trainer.layers(),
     paramCount: run.trainer.paramCount(),
     status: run.trainer.status(),
@@ -152,47 +163,75 @@ function namedRuns(name) {
   return targets;
 }
 
+// A replaced dataset (the user changed their images) is freed once no run is
+// being built from it: trainers keep their own reference to the data, but a
+// build in progress may still be reading the old handle.
+let building = 0;
+const retired = [];
+function freeRetired() {
+  if (building === 0) while (retired.length) retired.pop().free();
+}
+async function whileBuilding(work) {
+  building += 1;
+  try {
+    return await work();
+  } finally {
+    building -= 1;
+    freeRetired();
+  }
+}
+
 const handlers = {
   // The user's own images as a dataset file, validated by the core like any other.
   addDataset({ url, name, bytes }, id) {
     const handle = DatasetHandle.fromBytes(name, bytes);
+    const old = datasets.get(url);
     datasets.set(url, Promise.resolve(handle));
+    if (old) {
+      old.then((h) => {
+        retired.push(h);
+        freeRetired();
+      }, () => {});
+    }
     post('datasetAdded', { url, dataset: handle.info() }, id);
   },
   // Training images and the same images augmented: the page's live preview.
-  async preview({ datasetUrl, classes, augment, count, seed }, id) {
-    const full = await loadDataset(datasetUrl);
-    const dataset = classes ? full.withClasses(classes) : full;
-    try {
-      const bytes = dataset.augmentPreview(count, augment, seed);
-      const { shape } = dataset.info();
-      post('previewed', { shape, bytes }, id);
-    } finally {
-      if (dataset !== full) dataset.free();
-    }
-  },
-  async describe({ run: spec }, id) {
-    const run = await buildRun(spec);
-    try {
-      post('described', describeRun(run), id);
-    } finally {
-      run.trainer.free();
-    }
-  },
-  async configure({ runs: specs }, id) {
-    running = false;
-    if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
-    const built = [];
-    try {
-      for (const spec of specs) built.push(await buildRun(spec));
-    } catch (err) {
-      for (const run of built) run.trainer.free();
-      throw err; // the previous runs are untouched
-    }
-    for (const run of runs) run.trainer.free();
-    runs = built;
-    post('configured', { runs: runs.map(describeRun) }, id);
-  },
+  preview: ({ datasetUrl, classes, augment, count, seed }, id) =>
+    whileBuilding(async () => {
+      const full = await loadDataset(datasetUrl);
+      const dataset = classes ? full.withClasses(classes) : full;
+      try {
+        const bytes = dataset.augmentPreview(count, augment, seed);
+        const { shape } = dataset.info();
+        post('previewed', { shape, bytes }, id);
+      } finally {
+        if (dataset !== full) dataset.free();
+      }
+    }),
+  describe: ({ run: spec }, id) =>
+    whileBuilding(async () => {
+      const run = await buildRun(spec);
+      try {
+        post('described', describeRun(run), id);
+      } finally {
+        run.trainer.free();
+      }
+    }),
+  configure: ({ runs: specs }, id) =>
+    whileBuilding(async () => {
+      running = false;
+      if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
+      const built = [];
+      try {
+        for (const spec of specs) built.push(await buildRun(spec));
+      } catch (err) {
+        for (const run of built) run.trainer.free();
+        throw err; // the previous runs are untouched
+      }
+      for (const run of runs) run.trainer.free();
+      runs = built;
+      post('configured', { runs: runs.map(describeRun) }, id);
+    }),
   start(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     if (running) return;
