@@ -155,16 +155,22 @@ impl Sequential {
         self.slots.iter().flat_map(|s| s.layer.params())
     }
 
-    /// Freezes or unfreezes layer `index` (a layer without parameters cannot be frozen).
-    pub fn set_frozen(&mut self, index: usize, frozen: bool) -> Result<()> {
+    /// Layer `index`, if it exists and has parameters; `what` ("to freeze") completes the error.
+    fn slot_with_params(&mut self, index: usize, what: &str) -> Result<&mut LayerSlot> {
         let count = self.slots.len();
         let slot = self
             .slots
             .get_mut(index)
             .ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
         if !slot.has_params() {
-            return Err(Error::Config(format!("layer {index} ({}) has no parameters to freeze", slot.layer.name())));
+            return Err(Error::Config(format!("layer {index} ({}) has no parameters {what}", slot.layer.name())));
         }
+        Ok(slot)
+    }
+
+    /// Freezes or unfreezes layer `index` (a layer without parameters cannot be frozen).
+    pub fn set_frozen(&mut self, index: usize, frozen: bool) -> Result<()> {
+        let slot = self.slot_with_params(index, "to freeze")?;
         slot.frozen = frozen;
         slot.layer.set_frozen(frozen);
         Ok(())
@@ -175,15 +181,7 @@ impl Sequential {
         if !(multiplier.is_finite() && multiplier >= 0.0) {
             return Err(Error::Config(format!("layer {index} learning-rate multiplier must be a number ≥ 0, got {multiplier}")));
         }
-        let count = self.slots.len();
-        let slot = self
-            .slots
-            .get_mut(index)
-            .ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
-        if !slot.has_params() {
-            return Err(Error::Config(format!("layer {index} ({}) has no parameters to give a learning rate", slot.layer.name())));
-        }
-        slot.lr_multiplier = multiplier;
+        self.slot_with_params(index, "to give a learning rate")?.lr_multiplier = multiplier;
         Ok(())
     }
 
