@@ -14,10 +14,15 @@
 //! - The microkernel keeps an `MR × 8` tile of C in `2·MR` v128 accumulators,
 //!   broadcasting one A value per row with `v128_load32_splat`.
 //!
-//! Why `MR = 8` (16 accumulators): with fewer, each B load feeds too few
-//! multiply-adds and the loop is bound by loads; x86-64 has 16 vector
-//! registers, so 16 accumulators plus two B vectors spill a little, which the
-//! benchmark shows is still the faster trade (`make bench`, gemm figures).
+//! Why `MR = 4` (8 accumulators): V8 allocates 15 of x86-64's 16 vector
+//! registers to wasm code. A 4 × 8 tile needs 8 accumulators, 2 B vectors and
+//! at most 4 broadcasts, so the loop runs without spills; 8 × 8 (16
+//! accumulators) and 6 × 8 (12) made V8 spill accumulators to the stack on
+//! every step, and the loop was bound by those stores and reloads instead of
+//! by arithmetic — which also hid the fused multiply-add's advantage. Measured
+//! side by side in Chromium (GEMM 256³, GFLOP/s): 8 × 8 simd128 13.0,
+//! relaxed 15.3; 4 × 8 simd128 17.9, relaxed 32.7 (x86-64 disassembly read
+//! with Node's `--print-wasm-code`).
 //!
 //! Why the relaxed variant is written out: LLVM never fuses `f32x4_mul` +
 //! `f32x4_add` into `f32x4_relaxed_madd` on its own, because the relaxed
@@ -29,7 +34,7 @@ use core::arch::wasm32::*;
 use std::cell::RefCell;
 
 const NR: usize = 8;
-const MR: usize = 8;
+const MR: usize = 4;
 
 /// How to read element `(row, col)` of an operand stored row-major.
 #[derive(Clone, Copy)]
