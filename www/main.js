@@ -188,6 +188,7 @@ function onWorkerMessage(msg) {
         setState('idle');
         describeSoon();
         augmentPanel.refresh();
+        charts.warmUp();
       }
       break;
     case 'progress': {
