@@ -55,15 +55,21 @@ fn naive(m: usize, n: usize, k: usize, a: impl Fn(usize, usize) -> f32, b: impl 
     c
 }
 
-/// Checks the scalar reference against float64 sums.
+/// Checks the scalar reference against float64 sums (the gathered form
+/// with the offsets of a stored matrix: `rows[i] = i·k`, `cols[p] = p`).
 pub fn check_reference() -> Result<(), String> {
     let mut rng = crate::rng::Rng::seed_from_u64(11);
     for &(m, n, k) in GEMM_SHAPES {
         let a = random(m * k, &mut rng);
         let b = random(k * n, &mut rng);
+        let expected = naive(m, n, k, |i, p| a[i * k + p], |p, j| b[p * n + j]);
         let mut c = vec![1.0; m * n];
         scalar::gemm_nn(m, n, k, &a, &b, &mut c, false);
-        close(&c, &naive(m, n, k, |i, p| a[i * k + p], |p, j| b[p * n + j]), k).map_err(|e| format!("scalar nn {m}×{n}×{k}: {e}"))?;
+        close(&c, &expected, k).map_err(|e| format!("scalar nn {m}×{n}×{k}: {e}"))?;
+        let (rows, cols): (Vec<u32>, Vec<u32>) = ((0..m as u32).map(|i| i * k as u32).collect(), (0..k as u32).collect());
+        let mut c = vec![1.0; m * n];
+        scalar::gemm_gathered(m, n, k, &a, &rows, &cols, &b, false, &mut c, false);
+        close(&c, &expected, k).map_err(|e| format!("scalar gathered {m}×{n}×{k}: {e}"))?;
     }
     Ok(())
 }
@@ -96,6 +102,22 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
                     let expected = run(Implementation::Scalar);
                     close(&got, &expected, k)
                         .map_err(|e| format!("{} gemm_{form} {m}×{n}×{k} accumulate={accumulate}: {e}", implementation.name()))?;
+                }
+                // A gathered A: scattered, overlapping offsets into one buffer, as a
+                // convolution's patches overlap; B stored as is and transposed.
+                let source = random(2 * (m + k) + 1, &mut rng);
+                let rows: Vec<u32> = (0..m).map(|_| rng.gen_range(0..=(m + k) as u32)).collect();
+                let cols: Vec<u32> = (0..k).map(|_| rng.gen_range(0..=(m + k) as u32)).collect();
+                for b_transposed in [false, true] {
+                    let run = |which| {
+                        assert!(super::set_active(which));
+                        let mut c = c0.clone();
+                        super::gemm_gathered(m, n, k, &source, &rows, &cols, &b, b_transposed, &mut c, accumulate);
+                        c
+                    };
+                    close(&run(implementation), &run(Implementation::Scalar), k).map_err(|e| {
+                        format!("{} gemm_gathered {m}×{n}×{k} b_transposed={b_transposed} accumulate={accumulate}: {e}", implementation.name())
+                    })?;
                 }
             }
         }
@@ -150,28 +172,31 @@ pub fn check_im2col() -> Result<(), String> {
 
 /// A convolution layer computed with `which` against the same layer with the
 /// scalar kernels: output, input gradient, weight and bias gradients, on
-/// shapes that take the direct (im2col-free) path in SIMD builds and one that
-/// does not. Returns how many shapes took the direct path.
+/// shapes that take the direct path in SIMD builds and ones that take the
+/// gathered GEMM (strided and padded too). Returns how many took the direct path.
 pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
     use crate::init::Init;
     use crate::nn::{Conv2d, Layer, Mode, Shape};
     let previous = super::active();
     let mut direct = 0;
     let mut rng = crate::rng::Rng::seed_from_u64(14);
+    // (input, filters, kernel, padding, stride)
     let cases = [
-        (Shape::new(1, 28, 28), 6, 5, 2),
-        (Shape::new(3, 32, 32), 6, 5, 2),
-        (Shape::new(2, 20, 22), 4, 3, 1),
-        (Shape::new(1, 9, 17), 3, 7, 3),
-        (Shape::new(6, 14, 14), 16, 5, 0),
+        (Shape::new(1, 28, 28), 6, 5, 2, 1),
+        (Shape::new(3, 32, 32), 6, 5, 2, 1),
+        (Shape::new(2, 20, 22), 4, 3, 1, 1),
+        (Shape::new(1, 9, 17), 3, 7, 3, 1),
+        (Shape::new(6, 14, 14), 16, 5, 0, 1),
+        (Shape::new(3, 9, 11), 5, 3, 1, 2),
+        (Shape::new(2, 7, 7), 9, 2, 0, 3),
     ];
     let mut result = Ok(());
-    for (input, filters, kernel, padding) in cases {
+    for (input, filters, kernel, padding, stride) in cases {
         let batch = 3;
         let x = ndarray::Array2::from_shape_vec((batch, input.len()), random(batch * input.len(), &mut rng)).expect("shape");
         let run = |implementation| {
             super::set_active(implementation);
-            let mut layer = Conv2d::new(input, filters, kernel, 1, padding, Init::HeUniform, &mut crate::rng::stream(3, 1));
+            let mut layer = Conv2d::new(input, filters, kernel, stride, padding, Init::HeUniform, &mut crate::rng::stream(3, 1));
             let mut mode_rng = crate::rng::stream(1, 1);
             let y = layer.forward(x.clone(), &mut Mode::Train { rng: &mut mode_rng });
             let dy = y.mapv(|v| v.sin()); // any gradient that depends on the output
@@ -181,7 +206,7 @@ pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
         };
         let reference = run(Implementation::Scalar);
         let got = run(which);
-        let geometry = ConvGeometry { channels: input.channels, height: input.height, width: input.width, kernel_h: kernel, kernel_w: kernel, stride: 1, padding };
+        let geometry = ConvGeometry { channels: input.channels, height: input.height, width: input.width, kernel_h: kernel, kernel_w: kernel, stride, padding };
         if super::direct_conv(&geometry) {
             direct += 1;
         }
@@ -193,7 +218,7 @@ pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
             .and_then(|_| close(&got.2[0], &reference.2[0], batch * p).map_err(|e| format!("weight gradient: {e}")))
             .and_then(|_| close(&got.2[1], &reference.2[1], batch * p).map_err(|e| format!("bias gradient: {e}")));
         if let Err(e) = checks {
-            result = Err(format!("{} conv {input} → {filters} filters {kernel}×{kernel} pad {padding}: {e}", which.name()));
+            result = Err(format!("{} conv {input} → {filters} filters {kernel}×{kernel} pad {padding} stride {stride}: {e}", which.name()));
             break;
         }
     }

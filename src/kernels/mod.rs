@@ -125,6 +125,38 @@ pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     dispatch_gemm!(gemm_tn, m, n, k, a, b, c, accumulate)
 }
 
+/// `C[m×n] (+)= A · B` where A is implicit: `A(i, p) = a[rows[i] + cols[p]]`
+/// (a convolution's patch matrix, read from the images with no im2col copy).
+/// B is `k×n`, or its transpose `n×k` is stored (`b_transposed`).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols: &[u32], b: &[f32], b_transposed: bool, c: &mut [f32], accumulate: bool) {
+    assert_eq!(rows.len(), m, "gemm_gathered: {} row offsets for {m} rows", rows.len());
+    assert_eq!(cols.len(), k, "gemm_gathered: {} column offsets for depth {k}", cols.len());
+    assert_eq!(b.len(), k * n, "gemm: B has {} values, expected {k}×{n}", b.len());
+    assert_eq!(c.len(), m * n, "gemm: C has {} values, expected {m}×{n}", c.len());
+    if m > 0 && k > 0 {
+        // The SIMD kernel reads A unchecked: every rows[i] + cols[p] must be inside `a`.
+        let reach = *rows.iter().max().expect("m > 0") as usize + *cols.iter().max().expect("k > 0") as usize;
+        assert!(reach < a.len(), "gemm_gathered: offsets reach {reach}, A has {} values", a.len());
+    }
+    match active() {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Implementation::Simd128 => simd128::gemm_gathered::<false>(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+        Implementation::Relaxed => simd128::gemm_gathered::<true>(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
+        _ => scalar::gemm_gathered(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
+    }
+}
+
+/// Whether convolutions that are not [`direct_conv`] should multiply
+/// straight from the images ([`gemm_gathered`]) rather than through im2col:
+/// in the SIMD builds. The scalar reference keeps im2col, so native results
+/// (and the shipped checkpoints `make models` reproduces) do not change.
+pub fn gathered_conv() -> bool {
+    !matches!(active(), Implementation::Scalar)
+}
+
 /// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at
 /// `cols[r·ld]` (`ld ≥ OH·OW`; a batch lays its images side by side).
 #[inline]

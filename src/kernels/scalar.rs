@@ -115,6 +115,23 @@ pub fn gemm_tt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]
     }
 }
 
+/// `C (+)= A·B` with `A(i, p) = a[rows[i] + cols[p]]`; B is k×n or stored transposed.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols: &[u32], b: &[f32], b_transposed: bool, c: &mut [f32], accumulate: bool) {
+    if !accumulate {
+        c.fill(0.0);
+    }
+    for (i, c_row) in c.chunks_exact_mut(n.max(1)).enumerate().take(if n == 0 { 0 } else { m }) {
+        for (p, &col) in cols.iter().enumerate() {
+            let a_ip = a[rows[i] as usize + col as usize];
+            for (j, c_ij) in c_row.iter_mut().enumerate() {
+                let b_pj = if b_transposed { b[j * k + p] } else { b[p * n + j] };
+                *c_ij += a_ip * b_pj;
+            }
+        }
+    }
+}
+
 /// Dot product with eight independent partial sums: a fixed summation order
 /// (so results are reproducible) that LLVM can still vectorise, which a
 /// single running sum would forbid.

@@ -36,21 +36,25 @@ use std::cell::RefCell;
 const NR: usize = 8;
 const MR: usize = 4;
 
-/// How to read element `(row, col)` of an operand stored row-major.
+/// How to read element `(row, col)` of an operand.
 #[derive(Clone, Copy)]
-enum View {
-    /// The operand itself: element (r, c) at `r·ld + c`.
+enum View<'t> {
+    /// The operand itself, row-major: element (r, c) at `r·ld + c`.
     Normal { ld: usize },
     /// Its transpose is stored: element (r, c) at `c·ld + r`.
     Transposed { ld: usize },
+    /// An implicit matrix: element (r, c) at `rows[r] + cols[c]` (a
+    /// convolution's patch matrix read straight from the images).
+    Gathered { rows: &'t [u32], cols: &'t [u32] },
 }
 
-impl View {
+impl View<'_> {
     #[inline(always)]
     fn at(self, r: usize, c: usize) -> usize {
         match self {
             View::Normal { ld } => r * ld + c,
             View::Transposed { ld } => c * ld + r,
+            View::Gathered { rows, cols } => rows[r] as usize + cols[c] as usize,
         }
     }
 }
@@ -74,6 +78,14 @@ pub fn gemm_tt<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: 
 
 pub fn gemm_tn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     gemm::<RELAXED>(m, n, k, a, View::Transposed { ld: m }, b, View::Normal { ld: n }, c, accumulate)
+}
+
+/// `C (+)= A·B` with `A(i, p) = a[rows[i] + cols[p]]`; B is k×n, or stored
+/// as its transpose. The caller has checked every such index is inside `a`.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gathered<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols: &[u32], b: &[f32], b_transposed: bool, c: &mut [f32], accumulate: bool) {
+    let bv = if b_transposed { View::Transposed { ld: k } } else { View::Normal { ld: n } };
+    gemm::<RELAXED>(m, n, k, a, View::Gathered { rows, cols }, b, bv, c, accumulate)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -102,23 +114,33 @@ fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, 
                         // cost as much as the product when k is small (LeNet's
                         // convolutions have k = 25 and 150). Only the ragged last
                         // panel is packed, to pad it with zero rows.
-                        let (a_ptr, a_rs, a_cs) = if rows == MR {
-                            let (origin, rs, cs) = match av {
-                                View::Normal { ld } => (i0 * ld + p0, ld, 1),
-                                View::Transposed { ld } => (p0 * ld + i0, 1, ld),
-                            };
-                            // SAFETY: origin is A(i0, p0), inside `a`.
-                            (unsafe { a.as_ptr().add(origin) }, rs, cs)
-                        } else {
-                            pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
-                            (pa.as_ptr(), 1, MR)
+                        // The A panel: where it lies (a full panel of a stored matrix,
+                        // or the images behind a gathered one), else the packed copy.
+                        let panel_a = match av {
+                            View::Normal { ld } if rows == MR => PanelA::Strided { origin: i0 * ld + p0, rs: ld, cs: 1 },
+                            View::Transposed { ld } if rows == MR => PanelA::Strided { origin: p0 * ld + i0, rs: 1, cs: ld },
+                            View::Gathered { rows: row_at, cols: col_at } if rows == MR => PanelA::Gathered {
+                                rows: core::array::from_fn(|r| row_at[i0 + r] as usize),
+                                cols: &col_at[p0..p0 + kc],
+                            },
+                            _ => {
+                                pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
+                                PanelA::Packed
+                            }
                         };
                         for panel in 0..panels {
                             let jp = j0 + panel * NR;
                             let cols = NR.min(n - jp);
-                            // SAFETY: A(r, q) for r < MR, q < kc is readable at a_ptr + r·a_rs + q·a_cs
-                            // (a full panel of `a`, or the packed copy), and this B panel holds kc·NR.
-                            let acc = unsafe { microkernel::<RELAXED>(kc, a_ptr, a_rs, a_cs, pb.as_ptr().add(panel * kc * NR)) };
+                            // SAFETY: this B panel holds kc·NR floats; the A elements read are inside
+                            // `a` (checked by the caller for gathered views) or the packed copy.
+                            let b_panel = unsafe { pb.as_ptr().add(panel * kc * NR) };
+                            let acc = unsafe {
+                                match panel_a {
+                                    PanelA::Strided { origin, rs, cs } => microkernel::<RELAXED>(kc, a.as_ptr().add(origin), core::array::from_fn(|r| r * rs), |p| p * cs, b_panel),
+                                    PanelA::Gathered { rows, cols } => microkernel::<RELAXED>(kc, a.as_ptr(), rows, |p| *cols.get_unchecked(p) as usize, b_panel),
+                                    PanelA::Packed => microkernel::<RELAXED>(kc, pa.as_ptr(), core::array::from_fn(|r| r), |p| p * MR, b_panel),
+                                }
+                            };
                             add_tile(&acc, c, n, i0, jp, rows, cols);
                         }
                     }
@@ -134,6 +156,17 @@ const KC: usize = 128;
 /// every row panel of A passes over them, so B is packed once and read from
 /// cache, never streamed from memory twice (GotoBLAS-style blocking).
 const NC: usize = 256;
+
+/// Where the microkernel reads an `MR`-row panel of A.
+#[derive(Clone, Copy)]
+enum PanelA<'t> {
+    /// Element (r, p) at `a[origin + r·rs + p·cs]`.
+    Strided { origin: usize, rs: usize, cs: usize },
+    /// Element (r, p) at `a[rows[r] + cols[p]]`.
+    Gathered { rows: [usize; MR], cols: &'t [u32] },
+    /// The packed copy: element (r, p) at `packed[p·MR + r]`.
+    Packed,
+}
 
 /// `out[q·MR + r] = A(i0 + r, p0 + q)` for q < kc, zero for rows past the edge.
 fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, p0: usize, kc: usize, out: &mut [f32]) {
@@ -156,7 +189,7 @@ fn pack_a(a: &[f32], view: View, i0: usize, rows: usize, p0: usize, kc: usize, o
                 dst[..rows].copy_from_slice(&a[p * ld + i0..p * ld + i0 + rows]);
             }
         }
-        View::Normal { .. } => {
+        View::Normal { .. } | View::Gathered { .. } => {
             for r in 0..rows {
                 for q in 0..kc {
                     out[q * MR + r] = a[view.at(i0 + r, p0 + q)];
@@ -190,6 +223,7 @@ fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize
                 row[..cols].copy_from_slice(&b[p * ld + j0..p * ld + j0 + cols]);
             }
         }
+        View::Gathered { .. } => unreachable!("B is always a stored matrix"),
         View::Transposed { ld } => {
             for c in 0..cols {
                 let src = &b[(j0 + c) * ld + p0..(j0 + c) * ld + p0 + kc];
@@ -211,18 +245,20 @@ pub(super) fn madd<const RELAXED: bool>(a: v128, b: v128, acc: v128) -> v128 {
 }
 
 /// The `MR × NR` product of MR rows of A and a packed B panel over `k`.
-/// Element `(r, p)` of the A rows is at `a + r·a_rs + p·a_cs`.
+/// Element `(r, p)` of the A rows is at `a + rows[r] + col(p)`: strides for a
+/// stored matrix, a table lookup for a gathered one (one load per step,
+/// shared by the MR rows).
 ///
 /// # Safety
 /// Those A elements for r < MR, p < k must be readable, and `b` must point to `k·NR` floats.
 #[inline(always)]
-unsafe fn microkernel<const RELAXED: bool>(k: usize, a: *const f32, a_rs: usize, a_cs: usize, b: *const f32) -> [[v128; 2]; MR] {
+unsafe fn microkernel<const RELAXED: bool>(k: usize, a: *const f32, rows: [usize; MR], col: impl Fn(usize) -> usize, b: *const f32) -> [[v128; 2]; MR] {
     let mut acc = [[f32x4_splat(0.0); 2]; MR];
-    let rows: [*const f32; MR] = core::array::from_fn(|r| a.add(r * a_rs));
+    let rows: [*const f32; MR] = core::array::from_fn(|r| a.add(rows[r]));
     for p in 0..k {
         let b0 = v128_load(b.add(p * NR) as *const v128);
         let b1 = v128_load(b.add(p * NR + 4) as *const v128);
-        let offset = p * a_cs;
+        let offset = col(p);
         for (row, &a_row) in acc.iter_mut().zip(&rows) {
             let x = v128_load32_splat(a_row.add(offset) as *const u32);
             row[0] = madd::<RELAXED>(x, b0, row[0]);
