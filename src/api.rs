@@ -227,21 +227,25 @@ pub fn set_kernel(name: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Runs `reps` products of one GEMM form ("nn", "nt", "tn" or "tt") on fixed
-/// pseudo-random `m×k` and `k×n` operands, for the benchmark page to time.
-/// Returns a checksum so the work cannot be optimised away.
+/// Runs `reps` products of one GEMM form ("nn", "nt", "tn", "tt", or
+/// "gathered": A read through offset tables as the convolutions read their
+/// images) on fixed pseudo-random `m×k` and `k×n` operands, for the
+/// benchmark page to time. Returns a checksum so the work cannot be optimised away.
 #[wasm_bindgen(js_name = gemmRepeat)]
 pub fn gemm_repeat(form: &str, m: usize, n: usize, k: usize, reps: u32) -> Result<f32, JsValue> {
     let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
     let mut c = vec![0.0f32; m * n];
+    let rows: Vec<u32> = (0..m).map(|i| (i * k) as u32).collect();
+    let cols: Vec<u32> = (0..k).map(|p| p as u32).collect();
     for _ in 0..reps {
         match form {
             "nn" => crate::kernels::gemm_nn(m, n, k, &a, &b, &mut c, false),
             "nt" => crate::kernels::gemm_nt(m, n, k, &a, &b, &mut c, false),
             "tn" => crate::kernels::gemm_tn(m, n, k, &a, &b, &mut c, false),
             "tt" => crate::kernels::gemm_tt(m, n, k, &a, &b, &mut c, false),
-            other => return Err(to_js_error(Error::Config(format!("unknown GEMM form '{other}' (nn, nt, tn or tt)")))),
+            "gathered" => crate::kernels::gemm_gathered(m, n, k, &a, &rows, &cols, &b, false, &mut c, false),
+            other => return Err(to_js_error(Error::Config(format!("unknown GEMM form '{other}' (nn, nt, tn, tt or gathered)")))),
         }
     }
     Ok(c.iter().sum())

@@ -5,15 +5,15 @@
 import { relaxedSimdSupported } from './wasm-build.js';
 
 const LENET_SHAPES = [
-  // The products LeNet-5 computes at batch 64. Convolutions work on chunks of
-  // images whose column matrix fits 64K floats (src/nn/conv2d.rs): 3 images
-  // of 784 pixels for conv1, 4 of 100 for conv2; they repeat per chunk.
-  { label: 'conv1 forward', form: 'tt', m: 3 * 784, n: 6, k: 25 },
-  { label: 'conv1 weight grad', form: 'nn', m: 25, n: 6, k: 3 * 784 },
-  { label: 'conv2 forward', form: 'tt', m: 4 * 100, n: 16, k: 150 },
-  { label: 'conv2 weight grad', form: 'nn', m: 150, n: 16, k: 4 * 100 },
+  // The products LeNet-5 computes at batch 64 in the SIMD builds. The first
+  // convolution is direct (src/kernels/direct.rs), no GEMM; the second reads
+  // its patches straight from the images (gathered, src/nn/conv2d.rs), and
+  // its input gradient goes through im2col's adjoint 4 images at a time.
+  { label: 'conv2 forward (gathered)', form: 'gathered', m: 64 * 100, n: 16, k: 150 },
+  { label: 'conv2 weight grad (gathered)', form: 'gathered', m: 150, n: 16, k: 64 * 100 },
   { label: 'conv2 input grad', form: 'tt', m: 150, n: 4 * 100, k: 16 },
   { label: 'dense 400→120 forward', form: 'nt', m: 64, n: 120, k: 400 },
+  { label: 'dense 400→120 weight grad', form: 'tn', m: 120, n: 400, k: 64 },
 ];
 const SQUARES = [64, 128, 256].map((s) => ({ label: `square ${s}`, form: 'nn', m: s, n: s, k: s }));
 
