@@ -57,6 +57,7 @@ async function pageTrain(model, epochs, extra = {}) {
   const result = await page.evaluate((since) => ({
     // Only tasks while training count; page load (wasm compile, first layout) is separate.
     longTasks: window.__longTasks.filter((t) => t.start >= since).map((t) => t.duration),
+    longTasksAt: window.__longTasks.filter((t) => t.start >= since).map((t) => Math.round(t.start - since)),
     loadLongTasks: window.__longTasks.filter((t) => t.start < since).map((t) => t.duration),
     speeds: window.__speeds.filter((v) => v > 0),
     vals: window.__vals.filter((v) => Number.isFinite(v)),
@@ -81,6 +82,7 @@ async function pageTrain(model, epochs, extra = {}) {
     images_per_s_max: Math.max(...speeds),
     long_tasks_over_50ms: result.longTasks.length,
     longest_task_ms: result.longTasks.length ? Math.max(...result.longTasks) : 0,
+    long_tasks_at_ms: result.longTasksAt, // after pressing Train
     long_tasks_before_training: result.loadLongTasks.length,
     console_errors: lab.consoleErrors.length,
   };

@@ -44,6 +44,30 @@ function gemm({ kernel, form, m, n, k, windows = 5, windowMs = 150 }) {
   return summary(gflops);
 }
 
+// Two kernels of one build on the same product, window by window in turn,
+// so a change of machine speed hits both alike: the fair way to compare
+// relaxed SIMD's fused multiply-add with plain simd128 on a noisy machine.
+function gemmSideBySide({ kernels, form, m, n, k, windows = 9, windowMs = 150 }) {
+  for (const kernel of kernels) {
+    wasm.setKernel(kernel);
+    wasm.gemmRepeat(form, m, n, k, 1);
+  }
+  wasm.setKernel(kernels[0]);
+  const t = performance.now();
+  wasm.gemmRepeat(form, m, n, k, 1);
+  const reps = Math.max(1, Math.round(windowMs / Math.max(performance.now() - t, 0.01)));
+  const gflops = Object.fromEntries(kernels.map((kernel) => [kernel, []]));
+  for (let w = 0; w < windows; w++) {
+    for (const kernel of kernels) {
+      wasm.setKernel(kernel);
+      const start = performance.now();
+      wasm.gemmRepeat(form, m, n, k, reps);
+      gflops[kernel].push((2 * m * n * k * reps) / ((performance.now() - start) / 1000) / 1e9);
+    }
+  }
+  return Object.fromEntries(kernels.map((kernel) => [kernel, summary(gflops[kernel])]));
+}
+
 let dataset = null;
 async function loadDataset() {
   if (!dataset) {
@@ -92,7 +116,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, train, profile };
+    const tasks = { gemm, gemmSideBySide, train, profile };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {

@@ -29,14 +29,20 @@ function call(worker, message) {
   });
 }
 
+// One row of the page's table: [median, min, max] in `unit`.
+function tableRow(label, build, values, unit) {
+  const tr = document.createElement('tr');
+  const fmt = (v) => (unit === 'GFLOP/s' ? v.toFixed(2) : Math.round(v).toLocaleString('en-US'));
+  tr.innerHTML = `<td>${label}</td><td>${build}</td>` + values.map((v) => `<td class="num">${fmt(v)} ${unit}</td>`).join('');
+  rows.append(tr);
+}
+
+// A JSON line for `make bench`, shown as a table row too.
 function record(line, label, unit) {
   window.benchResults.push(line);
-  const tr = document.createElement('tr');
   const r = line;
-  const fmt = (v) => (unit === 'GFLOP/s' ? v.toFixed(2) : Math.round(v).toLocaleString('en-US'));
-  const value = unit === 'GFLOP/s' ? [r.gflops, r.gflops_min, r.gflops_max] : [r.images_per_s, r.images_per_s_min, r.images_per_s_max];
-  tr.innerHTML = `<td>${label}</td><td>${r.build || r.peer}</td>` + value.map((v) => `<td class="num">${fmt(v)} ${unit}</td>`).join('');
-  rows.append(tr);
+  const values = unit === 'GFLOP/s' ? [r.gflops, r.gflops_min, r.gflops_max] : [r.images_per_s, r.images_per_s_min, r.images_per_s_max];
+  tableRow(label, r.build || r.peer, values, unit);
 }
 
 async function run() {
@@ -51,6 +57,18 @@ async function run() {
         state.textContent = `GEMM ${shape.label}, ${kernel}…`;
         const { result } = await call(worker, { task: 'gemm', kernel, ...shape });
         record({ bench: 'gemm', shape: shape.label, form: shape.form, m: shape.m, n: shape.n, k: shape.k, build: kernel, gflops: result.median, gflops_min: result.min, gflops_max: result.max }, `GEMM ${shape.label} (${shape.m}×${shape.n}×${shape.k}, ${shape.form})`, 'GFLOP/s');
+      }
+    }
+    if (build === 'relaxed') {
+      // Fused against unfused multiply-add in one worker, windows alternating.
+      for (const shape of [...SQUARES, LENET_SHAPES[0]]) {
+        state.textContent = `GEMM ${shape.label}, simd128 and relaxed side by side…`;
+        const { result } = await call(worker, { task: 'gemmSideBySide', kernels: ['simd128', 'relaxed'], ...shape });
+        const [plain, fused] = [result.simd128, result.relaxed];
+        window.benchResults.push({ bench: 'gemm-side-by-side', shape: shape.label, form: shape.form, m: shape.m, n: shape.n, k: shape.k, simd128_gflops: plain.median, relaxed_gflops: fused.median, ratio: fused.median / plain.median, windows: plain.samples });
+        for (const [name, r] of [['simd128', plain], ['relaxed', fused]]) {
+          tableRow(`GEMM ${shape.label}, side by side in one worker`, name, [r.median, r.min, r.max], 'GFLOP/s');
+        }
       }
     }
     for (const kernel of kernels.filter((k) => k !== 'scalar')) {
