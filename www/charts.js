@@ -58,6 +58,7 @@ export class Charts {
     this.kept = []; // [{label, rows}] validation points of runs kept for comparison
     this.xAxis = 'epoch';
     this.setRuns(['run']);
+    this.warmUp();
     new ResizeObserver(() => this.resize()).observe(lossContainer.parentElement.parentElement);
   }
 
@@ -116,25 +117,30 @@ export class Charts {
     this.build();
   }
 
-  // Draws throwaway charts, off the page, while the page is idle: uPlot's
+  // Draws a throwaway chart, off the page, while the page is idle: uPlot's
   // drawing code runs in V8's interpreter until it has run a while, and the
   // first real redraw after pressing Train took 40–70 ms on this kind of
   // machine (a visible stutter) instead of a few. One draw per idle
-  // callback, so the warm-up itself never blocks the page for long.
-  warmUp({ draws = 6, points = 400 } = {}) {
+  // callback, the first ones small (cold code is slow in proportion to its
+  // work), so the warm-up itself never blocks the page for long. The chart
+  // containers say data-warm="done" when it is over.
+  warmUp(sizes = [16, 48, 120, 240, 400, 400]) {
     const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 50));
     const box = document.createElement('div');
     box.style.width = `${Math.max(this.containers[0].clientWidth, 200)}px`;
     const chart = makeChart(box, 'loss', null, ['a', 'b'], true, [], 'epoch');
-    const x = Array.from({ length: points }, (_, i) => i / 40);
-    const curve = (scale, phase) => x.map((t, i) => (i % 7 === phase ? null : scale * Math.exp(-t / 3) + 0.02 * Math.sin(9 * t)));
-    let left = draws;
-    const step = () => {
-      if (left-- <= 0) return chart.destroy();
-      chart.setData([x, curve(2, 0), curve(1.8, 3), curve(1, 1), curve(2.2, 2), curve(1.7, 4), curve(1.1, 5)]);
-      idle(step, { timeout: 1000 });
+    const curve = (x, scale, phase) => x.map((t, i) => (i % 7 === phase ? null : scale * Math.exp(-t / 3) + 0.02 * Math.sin(9 * t)));
+    const step = (i) => {
+      if (i === sizes.length) {
+        chart.destroy();
+        for (const c of this.containers) c.dataset.warm = 'done';
+        return;
+      }
+      const x = Array.from({ length: sizes[i] }, (_, j) => (10 * j) / sizes[i]);
+      chart.setData([x, curve(x, 2, 0), curve(x, 1.8, 3), curve(x, 1, 1), curve(x, 2.2, 2), curve(x, 1.7, 4), curve(x, 1.1, 5)]);
+      idle(() => step(i + 1), { timeout: 1000 });
     };
-    idle(step, { timeout: 1000 });
+    idle(() => step(0), { timeout: 1000 });
   }
 
   resize() {

@@ -188,7 +188,6 @@ function onWorkerMessage(msg) {
         setState('idle');
         describeSoon();
         augmentPanel.refresh();
-        charts.warmUp();
       }
       break;
     case 'progress': {
