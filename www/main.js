@@ -277,6 +277,23 @@ async function configure(runs) {
   }
 }
 
+// Starts the configured runs once the page has shown them. Pressing Train
+// restyles the whole form (its fieldsets are disabled) and fills the status,
+// runs and layers panels; rendering that while the worker already takes one
+// of the machine's cores made that frame one of the few main-thread tasks
+// over 50 ms. One frame later the worker starts (or after 100 ms: a hidden
+// tab draws no frames); a Pause pressed meanwhile wins.
+function startAfterNextFrame() {
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    if (state === 'running') send('start');
+  };
+  requestAnimationFrame(() => setTimeout(start, 0));
+  setTimeout(start, 100);
+}
+
 // Configures and starts the sweep's pair of runs for the current K.
 async function nextSweepStep() {
   const k = SWEEP_KS[sweep.index];
@@ -286,7 +303,7 @@ async function nextSweepStep() {
   }
   status.runInfo(`Data-economy sweep: K = ${k} labelled images per class (${sweep.index + 1} of ${SWEEP_KS.length})`);
   setState('running');
-  send('start');
+  startAfterNextFrame();
 }
 
 buttons.train.addEventListener('click', async () => {
@@ -304,7 +321,7 @@ buttons.train.addEventListener('click', async () => {
     if (!(await configure(experiment.runs))) return;
   }
   setState('running');
-  send('start');
+  startAfterNextFrame();
 });
 
 buttons.pause.addEventListener('click', () => send('pause'));

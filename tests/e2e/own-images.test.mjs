@@ -64,7 +64,8 @@ test('the augmentation preview shows training images and changes when a slider m
   const { page } = lab;
   const preview = byTestId(page, 'augment-preview');
   await page.waitForFunction(() => document.querySelector('[data-testid="augment-preview"]').dataset.fingerprint);
-  assert.equal(await page.locator('[data-testid="augment-preview"] canvas').count(), 16, '8 originals and 8 augmented');
+  const shown = await page.locator('[data-testid="augment-preview"] canvas').evaluate((c) => ({ images: c.dataset.images, width: c.width, height: c.height }));
+  assert.deepEqual(shown, { images: '8', width: 8 * 32 - 2, height: 2 * 32 - 2 }, 'one canvas: 8 originals above 8 augmented, 28 px tiles 4 px apart');
   const before = await preview.getAttribute('data-fingerprint');
   await byTestId(page, 'aug-rotation').fill('30');
   await byTestId(page, 'aug-rotation-p').fill('1');
