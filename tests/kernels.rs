@@ -14,6 +14,7 @@ fn every_implementation_matches_the_reference() {
     for &implementation in available() {
         conformance::check_gemm(implementation).unwrap();
         conformance::check_conv_layer(implementation).unwrap();
+        conformance::check_max_pool(implementation).unwrap();
     }
 }
 

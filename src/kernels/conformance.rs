@@ -225,3 +225,32 @@ pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
     super::set_active(previous);
     result.map(|_| direct)
 }
+
+/// 2×2 max pooling by `which` against the reference, exactly: maxima and
+/// their indices, on images full of ties (a few distinct values) and some
+/// NaNs, with widths that leave every possible tail after whole vectors.
+pub fn check_max_pool(which: Implementation) -> Result<(), String> {
+    let previous = super::active();
+    let mut rng = crate::rng::Rng::seed_from_u64(15);
+    let mut result = Ok(());
+    for (channels, h, w) in [(1, 28, 28), (6, 14, 14), (2, 5, 9), (3, 2, 2), (1, 1, 1), (2, 16, 17), (1, 4, 22), (16, 10, 10)] {
+        let image: Vec<f32> = (0..channels * h * w)
+            .map(|_| if rng.gen_range(0..40) == 0 { f32::NAN } else { rng.gen_range(0..4) as f32 * 0.5 - 1.0 })
+            .collect();
+        let outputs = channels * (h / 2) * (w / 2);
+        let run = |implementation| {
+            super::set_active(implementation);
+            let (mut out, mut arg) = (vec![0.0f32; outputs], vec![0u32; outputs]);
+            super::max_pool_2x2(&image, &mut out, &mut arg, channels, h, w);
+            (out, arg)
+        };
+        let (expected, got) = (run(Implementation::Scalar), run(which));
+        let same_values = expected.0.iter().zip(&got.0).all(|(a, b)| a.to_bits() == b.to_bits());
+        if !same_values || expected.1 != got.1 {
+            result = Err(format!("{} max_pool_2x2 {channels}×{h}×{w}: maxima or their indices differ from the reference", which.name()));
+            break;
+        }
+    }
+    super::set_active(previous);
+    result
+}

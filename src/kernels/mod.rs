@@ -14,6 +14,8 @@ pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod direct;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod pool;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -155,6 +157,20 @@ pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols
 /// (and the shipped checkpoints `make models` reproduces) do not change.
 pub fn gathered_conv() -> bool {
     !matches!(active(), Implementation::Scalar)
+}
+
+/// 2×2 max pooling, stride 2, of one image `(C, H, W)`: maxima into `out`
+/// `(C, ⌊H/2⌋, ⌊W/2⌋)`, their flat indices in the image into `arg` (first maximum wins).
+#[inline]
+pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize) {
+    let outputs = channels * (h / 2) * (w / 2);
+    assert_eq!(image.len(), channels * h * w, "max_pool_2x2: image length");
+    assert_eq!((out.len(), arg.len()), (outputs, outputs), "max_pool_2x2: output lengths");
+    match active() {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Implementation::Simd128 | Implementation::Relaxed => pool::max_pool_2x2(image, out, arg, channels, h, w),
+        _ => scalar::max_pool_2x2(image, out, arg, channels, h, w),
+    }
 }
 
 /// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at

@@ -4,6 +4,7 @@
 use ndarray::Array2;
 
 use super::{expect_width, Layer, Mode, Shape};
+use crate::kernels;
 
 pub struct MaxPool2d {
     input: Shape,
@@ -47,7 +48,7 @@ impl Layer for MaxPool2d {
             let image = image.to_slice().expect("standard layout");
             let out = out.as_slice_mut().expect("row of a fresh array");
             if self.size == 2 && self.stride == 2 {
-                pool_2x2(image, out, arg, self.input.channels, h, w, oh, ow);
+                kernels::max_pool_2x2(image, out, arg, self.input.channels, h, w);
                 continue;
             }
             for c in 0..self.input.channels {
@@ -92,35 +93,6 @@ impl Layer for MaxPool2d {
             }
         }
         Some(dx)
-    }
-}
-
-/// The common 2×2, stride-2 case without the general window loops: the two
-/// input rows of each output row are walked in pairs.
-#[allow(clippy::too_many_arguments)]
-fn pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize, oh: usize, ow: usize) {
-    for c in 0..channels {
-        for oy in 0..oh {
-            let top = c * h * w + 2 * oy * w;
-            let (upper, lower) = (&image[top..top + w], &image[top + w..top + 2 * w]);
-            let o = c * oh * ow + oy * ow;
-            for (ox, (dst, at)) in out[o..o + ow].iter_mut().zip(&mut arg[o..o + ow]).enumerate() {
-                let x = 2 * ox;
-                // Same order and tie-breaking as the general loop: first maximum wins.
-                let (mut best, mut best_at) = (upper[x], top + x);
-                if upper[x + 1] > best {
-                    (best, best_at) = (upper[x + 1], top + x + 1);
-                }
-                if lower[x] > best {
-                    (best, best_at) = (lower[x], top + w + x);
-                }
-                if lower[x + 1] > best {
-                    (best, best_at) = (lower[x + 1], top + w + x + 1);
-                }
-                *dst = best;
-                *at = best_at as u32;
-            }
-        }
     }
 }
 
