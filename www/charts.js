@@ -163,9 +163,11 @@ export class Charts {
     if (windows.length || evals.length) this.scheduleDraw();
   }
 
-  // Draws on the next animation frames: the loss chart in one, the accuracy
-  // chart in the next, so no frame carries both redraws (each can take
-  // 10–30 ms where the browser paints in software, as headless Chromium does).
+  // Draws both charts in the next animation frame, the frame that also shows
+  // the status panel's new numbers: one frame (and one compositor commit) per
+  // progress message. (The charts once drew in alternate frames, when a cold
+  // first draw could take 30 ms; they are warmed up now, see warmUp, and the
+  // commits were the page's largest main-thread cost while training.)
   scheduleDraw() {
     if (this.pending) return;
     this.pending = true;
@@ -173,11 +175,9 @@ export class Charts {
       this.pending = false;
       const columns = this.columns();
       this.loss.setData(columns.loss);
-      requestAnimationFrame(() => {
-        this.acc.setData(columns.acc);
-        for (const c of this.containers) c.dataset.points = String(columns.points);
-        for (const c of this.containers) c.dataset.kept = String(this.kept.length);
-      });
+      this.acc.setData(columns.acc);
+      for (const c of this.containers) c.dataset.points = String(columns.points);
+      for (const c of this.containers) c.dataset.kept = String(this.kept.length);
     });
   }
 
