@@ -254,8 +254,19 @@ pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
                     }
                     let in_row = &mut plane[iy as usize * g.width..(iy as usize + 1) * g.width];
                     let first = lo * g.stride + kx - g.padding;
-                    for (j, &v) in src[oy * ow + lo..oy * ow + hi].iter().enumerate() {
-                        in_row[first + j * g.stride] += v;
+                    let values = &src[oy * ow + lo..oy * ow + hi];
+                    if g.stride == 1 {
+                        // Slice against slice: no bounds check per value, and LLVM
+                        // vectorises it. Same additions in the same order as the
+                        // indexed loop, so bit-identical; LeNet-5's second convolution,
+                        // batch 64, in the browser: col2im 2.1 → ~1.4 ms.
+                        for (d, &v) in in_row[first..first + values.len()].iter_mut().zip(values) {
+                            *d += v;
+                        }
+                    } else {
+                        for (j, &v) in values.iter().enumerate() {
+                            in_row[first + j * g.stride] += v;
+                        }
                     }
                 }
                 row += 1;
