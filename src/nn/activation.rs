@@ -49,7 +49,11 @@ impl Layer for Activation {
             self.cached = Some(x.clone());
         }
         match self.kind {
-            ActivationKind::Relu => x.mapv_inplace(|v| v.max(0.0)),
+            // A compare and select (f32x4.gt + bitselect), not `v.max(0.0)`:
+            // f32::max's NaN rule has no single wasm SIMD instruction, and the
+            // simd128 build spent 1.5 ms instead of 0.25 on LeNet-5's first ReLU.
+            // Same results, NaN included (→ 0).
+            ActivationKind::Relu => x.mapv_inplace(|v| if v > 0.0 { v } else { 0.0 }),
             ActivationKind::LeakyRelu(alpha) => x.mapv_inplace(|v| if v > 0.0 { v } else { alpha * v }),
             ActivationKind::Tanh => x.mapv_inplace(f32::tanh),
             ActivationKind::Sigmoid => x.mapv_inplace(sigmoid),
