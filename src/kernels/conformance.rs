@@ -8,7 +8,7 @@ use rand::{Rng as _, SeedableRng};
 
 use super::{scalar, ConvGeometry, Implementation};
 
-/// (m, n, k) cases: empty dimensions, 1×1, tails on every side of the 8×8
+/// (m, n, k) cases: empty dimensions, 1×1, tails on every side of the 4×8
 /// tile, and the shapes LeNet-5 and the MLP use.
 pub const GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (0, 0, 0),

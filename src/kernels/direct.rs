@@ -13,7 +13,7 @@
 //! channel and kernel row, `KW` accumulators collect the products of the
 //! output gradient's rows with the shifted input rows, summed across lanes at
 //! the end. Layers with narrow rows (LeNet-5's second convolution: 10
-//! columns, 2.5 vectors) stay with im2col + GEMM, which uses its lanes better.
+//! columns, 2.5 vectors) stay with a GEMM (gathered, see nn/conv2d.rs), which uses its lanes better.
 
 use core::arch::wasm32::*;
 

@@ -1,6 +1,7 @@
 //! The hot loops of training: matrix multiplies in the forms a forward
-//! and backward pass need, and the im2col/col2im reshuffles that turn a
-//! convolution into a matrix multiply.
+//! and backward pass need (including one that reads a convolution's patches
+//! straight from the images), the im2col/col2im reshuffles that turn a
+//! convolution into a matrix multiply, direct convolution, and pooling.
 //!
 //! Every kernel works on plain row-major `f32` slices so that any
 //! implementation can plug in. `scalar` is the reference and is always
