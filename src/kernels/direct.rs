@@ -194,27 +194,38 @@ pub fn weight_grad<const RELAXED: bool>(
 fn weight_grad_rows<const RELAXED: bool, const NV: usize, const KW: usize>(g: &ConvGeometry, filters: usize, grad_rows: &[f32], dweight: &mut [f32], padded: &Padded) {
     let (oh, kh, kw) = (g.out_height(), g.kernel_h, KW);
     let stride = 4 * NV;
-    for f in 0..filters {
+    // Two filters at a time: each shifted input vector, loaded once, feeds
+    // both filters' accumulators (2·KW of them), so the loop does 7 loads per
+    // 10 multiply-adds at KW = 5 instead of 6 per 5. A ragged last pair
+    // repeats its filter and stores nothing for the copy.
+    const FB: usize = 2;
+    for f0 in (0..filters).step_by(FB) {
+        let fb = FB.min(filters - f0);
+        let fs: [usize; FB] = core::array::from_fn(|i| f0 + i.min(fb - 1));
         for c in 0..g.channels {
             for ky in 0..kh {
-                let mut acc = [f32x4_splat(0.0); KW];
+                let mut acc = [[f32x4_splat(0.0); KW]; FB];
                 for y in 0..oh {
                     let row = padded.row(c, y + ky);
-                    let gy = &grad_rows[(f * oh + y) * stride..(f * oh + y + 1) * stride];
+                    let gy: [&[f32]; FB] = core::array::from_fn(|i| &grad_rows[(fs[i] * oh + y) * stride..(fs[i] * oh + y + 1) * stride]);
                     for v in 0..NV {
-                        // SAFETY: gy holds 4·NV floats.
-                        let gv = unsafe { v128_load(gy.as_ptr().add(4 * v) as *const v128) };
-                        for (kx, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: each gy holds 4·NV floats.
+                        let gv: [v128; FB] = core::array::from_fn(|i| unsafe { v128_load(gy[i].as_ptr().add(4 * v) as *const v128) });
+                        for kx in 0..KW {
                             // SAFETY: column kx + 4v + 3 < padded width (see Padded::fill).
                             let x = unsafe { v128_load(row.add(kx + 4 * v) as *const v128) };
-                            *a = madd::<RELAXED>(gv, x, *a);
+                            for i in 0..FB {
+                                acc[i][kx] = madd::<RELAXED>(gv[i], x, acc[i][kx]);
+                            }
                         }
                     }
                 }
-                let at = ((f * g.channels + c) * kh + ky) * kw;
-                for (kx, a) in acc.iter().enumerate() {
-                    let sum = f32x4_extract_lane::<0>(*a) + f32x4_extract_lane::<1>(*a) + f32x4_extract_lane::<2>(*a) + f32x4_extract_lane::<3>(*a);
-                    dweight[at + kx] += sum;
+                for (i, &f) in fs.iter().enumerate().take(fb) {
+                    let at = ((f * g.channels + c) * kh + ky) * kw;
+                    for (kx, a) in acc[i].iter().enumerate() {
+                        let sum = f32x4_extract_lane::<0>(*a) + f32x4_extract_lane::<1>(*a) + f32x4_extract_lane::<2>(*a) + f32x4_extract_lane::<3>(*a);
+                        dweight[at + kx] += sum;
+                    }
                 }
             }
         }
