@@ -9,11 +9,12 @@
 //! a zero-padded buffer whose rows are wide enough for every vector load, so
 //! the inner loops have no edge cases.
 //!
-//! The weight gradient is the same loop turned around: for every filter,
-//! channel and kernel row, `KW` accumulators collect the products of the
-//! output gradient's rows with the shifted input rows, summed across lanes at
-//! the end. Layers with narrow rows (LeNet-5's second convolution: 10
-//! columns, 2.5 vectors) stay with a GEMM (gathered, see nn/conv2d.rs), which uses its lanes better.
+//! The weight gradient is the same loop turned around: for every pair of
+//! filters, channel and kernel row, `2·KW` accumulators collect the products
+//! of the output gradient's rows with the shifted input rows, summed across
+//! lanes at the end. Layers with narrow rows (LeNet-5's second convolution:
+//! 10 columns, 2.5 vectors) stay with a GEMM (gathered, see nn/conv2d.rs),
+//! which uses its lanes better.
 
 use core::arch::wasm32::*;
 
