@@ -121,7 +121,10 @@ pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols
     if !accumulate {
         c.fill(0.0);
     }
-    for (i, c_row) in c.chunks_exact_mut(n.max(1)).enumerate().take(if n == 0 { 0 } else { m }) {
+    if n == 0 {
+        return;
+    }
+    for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {
         for (p, &col) in cols.iter().enumerate() {
             let a_ip = a[rows[i] as usize + col as usize];
             for (j, c_ij) in c_row.iter_mut().enumerate() {
