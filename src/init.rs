@@ -60,9 +60,7 @@ impl Init {
             Init::Uniform { scale } if !(scale.is_finite() && scale >= 0.0) => {
                 Err(Error::Config(format!("uniform init scale must be a finite number ≥ 0, got {scale}")))
             }
-            Init::Normal { std } if !(std.is_finite() && std >= 0.0) => {
-                Err(Error::Config(format!("normal init std must be a finite number ≥ 0, got {std}")))
-            }
+            Init::Normal { std } if !(std.is_finite() && std >= 0.0) => Err(Error::Config(format!("normal init std must be a finite number ≥ 0, got {std}"))),
             _ => Ok(()),
         }
     }

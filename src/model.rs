@@ -63,9 +63,7 @@ pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<
             hidden(120, &mut layers);
             hidden(84, &mut layers);
         }
-        other => {
-            return Err(Error::Config(format!("unknown model preset '{other}' (known: {})", PRESET_NAMES.join(", "))))
-        }
+        other => return Err(Error::Config(format!("unknown model preset '{other}' (known: {})", PRESET_NAMES.join(", ")))),
     }
     layers.push(LayerSpec::Dense { units: classes, init: None });
     Ok(ModelSpec { input, layers })
@@ -158,10 +156,7 @@ impl Sequential {
     /// Layer `index`, if it exists and has parameters; `what` ("to freeze") completes the error.
     fn slot_with_params(&mut self, index: usize, what: &str) -> Result<&mut LayerSlot> {
         let count = self.slots.len();
-        let slot = self
-            .slots
-            .get_mut(index)
-            .ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
+        let slot = self.slots.get_mut(index).ok_or_else(|| Error::Config(format!("layer {index} does not exist (the model has {count})")))?;
         if !slot.has_params() {
             return Err(Error::Config(format!("layer {index} ({}) has no parameters {what}", slot.layer.name())));
         }

@@ -341,11 +341,7 @@ impl Trainer {
             }
         }
         if model.output_shape() != Shape::flat(dataset.classes()) {
-            return Err(Error::Config(format!(
-                "the model outputs {} values but the dataset has {} classes",
-                model.output_shape(),
-                dataset.classes()
-            )));
+            return Err(Error::Config(format!("the model outputs {} values but the dataset has {} classes", model.output_shape(), dataset.classes())));
         }
         let optimizer = OptimizerState::new(config.optimizer, &model)?;
         let dataset = match &config.shift {
@@ -573,9 +569,9 @@ impl Trainer {
         let backbone = self.model.slots().len() - 1;
         let mut source_model = Sequential::new(base.spec(), self.config.init, 0)?;
         source_model.copy_layers_from(base, base.slots().len())?;
-        source_model.copy_layers_from(&self.model, backbone).map_err(|_| {
-            Error::Config("the forgetting meter needs the fine-tuned model to share the base's backbone".into())
-        })?;
+        source_model
+            .copy_layers_from(&self.model, backbone)
+            .map_err(|_| Error::Config("the forgetting meter needs the fine-tuned model to share the base's backbone".into()))?;
         if source_model.output_shape() != Shape::flat(source.classes()) {
             return Err(Error::Config(format!(
                 "the base model has {} outputs but the source dataset has {} classes",
@@ -683,7 +679,11 @@ pub fn per_class_accuracy(model: &mut Sequential, dataset: &Dataset, indices: &[
     }
     let (loss, acc) = totals.means().unwrap_or((f32::NAN, f32::NAN));
     let per_class = (0..classes)
-        .map(|c| ClassAccuracy { class: dataset.class_names[c].clone(), images: seen[c], acc: if seen[c] > 0 { right[c] as f32 / seen[c] as f32 } else { f32::NAN } })
+        .map(|c| ClassAccuracy {
+            class: dataset.class_names[c].clone(),
+            images: seen[c],
+            acc: if seen[c] > 0 { right[c] as f32 / seen[c] as f32 } else { f32::NAN },
+        })
         .collect();
     AccuracyReport { loss, acc, per_class }
 }

@@ -91,8 +91,7 @@ fn shipped_checkpoints_score_what_they_record() {
         // Each base names the shipped dataset file it was trained on.
         let file = format!("www/data/{}", checkpoint.meta.source_dataset);
         let data = decode_dataset(&file, &std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {file}: {e}", path.display()))).unwrap();
-        let classes: Vec<usize> =
-            checkpoint.meta.classes.iter().map(|c| data.class_names.iter().position(|n| n == c).expect("class exists")).collect();
+        let classes: Vec<usize> = checkpoint.meta.classes.iter().map(|c| data.class_names.iter().position(|n| n == c).expect("class exists")).collect();
         let subset = data.with_classes(&classes).unwrap();
         let test = subset.indices(Split::Test);
         assert_eq!(test.len(), checkpoint.meta.test_images, "{}", path.display());
@@ -124,7 +123,8 @@ fn class_subsets_relabel_and_keep_splits() {
 #[test]
 fn batch_norm_statistics_travel_in_checkpoints() {
     let data = Arc::new(mnist());
-    let mut trainer = Trainer::new(TrainConfig { model: "lenet5_bn".into(), train_limit: Some(64), batch_size: 32, ..TrainConfig::default() }, data.clone()).unwrap();
+    let mut trainer =
+        Trainer::new(TrainConfig { model: "lenet5_bn".into(), train_limit: Some(64), batch_size: 32, ..TrainConfig::default() }, data.clone()).unwrap();
     let mut steps = 0;
     while steps < 2 {
         if let Tick::Trained { .. } = trainer.tick().unwrap() {

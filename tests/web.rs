@@ -25,11 +25,9 @@ fn trains_in_the_browser_and_the_loss_falls() {
     assert!(!kernel_build().is_empty());
     let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
     assert_eq!(number(&data.info(), "images"), 10_000.0);
-    let mut trainer = TrainerHandle::new(
-        &data,
-        config(r#"{"model":"mlp","batch_size":32,"lr":0.002,"train_limit":640,"epochs":3,"evals_per_epoch":1,"eval_chunk":1000}"#),
-    )
-    .unwrap();
+    let mut trainer =
+        TrainerHandle::new(&data, config(r#"{"model":"mlp","batch_size":32,"lr":0.002,"train_limit":640,"epochs":3,"evals_per_epoch":1,"eval_chunk":1000}"#))
+            .unwrap();
     let mut evals = Vec::new();
     loop {
         let r = trainer.tick().unwrap();

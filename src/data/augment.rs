@@ -257,11 +257,13 @@ mod tests {
             let original = random_image(shape, 1);
             let mut image = original.clone();
             // Strength zero with probability one, and probability zero with full strength: both identities.
-            let zero_strength = AugmentConfig { rotation_p: 1.0, zoom_p: 1.0, translate_p: 1.0, color_p: 1.0, noise_p: 1.0, erase_p: 1.0, ..Default::default() };
+            let zero_strength =
+                AugmentConfig { rotation_p: 1.0, zoom_p: 1.0, translate_p: 1.0, color_p: 1.0, noise_p: 1.0, erase_p: 1.0, ..Default::default() };
             assert!(zero_strength.is_identity());
             augment(&mut image, shape, &zero_strength, &mut stream(2, 4));
             assert!(image == original, "zero strengths changed the image");
-            let zero_probability = AugmentConfig { rotation_p: 0.0, zoom_p: 0.0, translate_p: 0.0, flip_p: 0.0, color_p: 0.0, noise_p: 0.0, erase_p: 0.0, ..everything() };
+            let zero_probability =
+                AugmentConfig { rotation_p: 0.0, zoom_p: 0.0, translate_p: 0.0, flip_p: 0.0, color_p: 0.0, noise_p: 0.0, erase_p: 0.0, ..everything() };
             augment(&mut image, shape, &zero_probability, &mut stream(2, 4));
             assert!(image == original, "zero probabilities changed the image");
             let mut warped = vec![0.0; shape.len()];

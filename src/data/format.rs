@@ -85,10 +85,7 @@ pub fn decode_dataset(source_name: &str, bytes: &[u8]) -> Result<Dataset> {
 
     let magic = r.take(4, "magic")?;
     if magic != MAGIC {
-        return Err(err(format!(
-            "not a Fine-Tune Lab dataset: the file starts with {:?}, expected \"FTLD\"",
-            String::from_utf8_lossy(magic)
-        )));
+        return Err(err(format!("not a Fine-Tune Lab dataset: the file starts with {:?}, expected \"FTLD\"", String::from_utf8_lossy(magic))));
     }
     let version = r.u16("version")?;
     if version != VERSION {
@@ -127,9 +124,7 @@ pub fn decode_dataset(source_name: &str, bytes: &[u8]) -> Result<Dataset> {
         class_names.push(name.to_string());
     }
     let shape = Shape::new(channels, height, width);
-    let body = count
-        .checked_mul(shape.len() + 2)
-        .ok_or_else(|| err(format!("count {count} is too large")))?;
+    let body = count.checked_mul(shape.len() + 2).ok_or_else(|| err(format!("count {count} is too large")))?;
     let remaining = data.len() - r.at;
     if remaining < body {
         return Err(err(format!(

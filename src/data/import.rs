@@ -45,8 +45,8 @@ pub fn from_byte_class_json(name: &str, shape: Shape, class_names: &[&str], clas
     assert_eq!(class_names.len(), class_files.len(), "one file per class");
     let mut dataset = empty(name, shape, class_names);
     for (label, (file, bytes)) in class_files.iter().enumerate() {
-        let parsed: ByteClassFile = serde_json::from_slice(bytes)
-            .map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [[784 bytes], ...]}} JSON: {e}")))?;
+        let parsed: ByteClassFile =
+            serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [[784 bytes], ...]}} JSON: {e}")))?;
         // The package's class 0 holds two empty lists (entries 1000 and 7001): they
         // are skipped, not counted; any other wrong length is damage.
         let mut kept = 0;
@@ -111,8 +111,7 @@ pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_fil
     let image_len = shape.len();
     let mut dataset = empty(name, shape, class_names);
     for (label, (file, bytes)) in class_files.iter().enumerate() {
-        let parsed: ClassFile =
-            serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [...]}} JSON: {e}")))?;
+        let parsed: ClassFile = serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [...]}} JSON: {e}")))?;
         if parsed.data.len() % image_len != 0 {
             return Err(Error::dataset(file, format!("{} values is not a whole number of {image_len}-pixel images", parsed.data.len())));
         }

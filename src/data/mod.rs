@@ -149,9 +149,9 @@ impl Dataset {
     pub fn with_classes(&self, classes: &[usize]) -> crate::error::Result<Dataset> {
         let mut new_label = vec![None; self.classes()];
         for (i, &c) in classes.iter().enumerate() {
-            let slot = new_label.get_mut(c).ok_or_else(|| {
-                crate::error::Error::Config(format!("class {c} does not exist in '{}' (it has {})", self.name, self.classes()))
-            })?;
+            let slot = new_label
+                .get_mut(c)
+                .ok_or_else(|| crate::error::Error::Config(format!("class {c} does not exist in '{}' (it has {})", self.name, self.classes())))?;
             if slot.is_some() {
                 return Err(crate::error::Error::Config(format!("class {c} is listed twice")));
             }

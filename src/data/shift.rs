@@ -53,10 +53,7 @@ impl DomainShift {
             ShiftKind::Blur | ShiftKind::Thicken => (0.0, 3.0, "pixels"),
         };
         if !(self.strength.is_finite() && (low..=high).contains(&self.strength)) {
-            return Err(Error::Config(format!(
-                "{:?} shift strength must be from {low} to {high} {unit}, got {}",
-                self.kind, self.strength
-            )));
+            return Err(Error::Config(format!("{:?} shift strength must be from {low} to {high} {unit}, got {}", self.kind, self.strength)));
         }
         if matches!(self.kind, ShiftKind::Blur | ShiftKind::Thicken) && self.strength.fract() != 0.0 {
             return Err(Error::Config(format!("{:?} shift strength is a whole number of pixels, got {}", self.kind, self.strength)));
@@ -194,8 +191,7 @@ fn dilate(image: &mut [f32], shape: Shape, r: usize) {
 mod tests {
     use super::*;
 
-    const KINDS: [ShiftKind; 6] =
-        [ShiftKind::Invert, ShiftKind::Rotate, ShiftKind::Noise, ShiftKind::Clutter, ShiftKind::Blur, ShiftKind::Thicken];
+    const KINDS: [ShiftKind; 6] = [ShiftKind::Invert, ShiftKind::Rotate, ShiftKind::Noise, ShiftKind::Clutter, ShiftKind::Blur, ShiftKind::Thicken];
 
     /// A 1×12×12 image with a bright vertical bar, like a stroke on a dark background.
     fn bar() -> (Vec<f32>, Shape) {

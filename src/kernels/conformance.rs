@@ -100,8 +100,7 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
                     };
                     let got = run(implementation);
                     let expected = run(Implementation::Scalar);
-                    close(&got, &expected, k)
-                        .map_err(|e| format!("{} gemm_{form} {m}×{n}×{k} accumulate={accumulate}: {e}", implementation.name()))?;
+                    close(&got, &expected, k).map_err(|e| format!("{} gemm_{form} {m}×{n}×{k} accumulate={accumulate}: {e}", implementation.name()))?;
                 }
                 // A gathered A: scattered, overlapping offsets into one buffer, as a
                 // convolution's patches overlap; B stored as is and transposed.
@@ -115,9 +114,8 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
                         super::gemm_gathered(m, n, k, &source, &rows, &cols, &b, b_transposed, &mut c, accumulate);
                         c
                     };
-                    close(&run(implementation), &run(Implementation::Scalar), k).map_err(|e| {
-                        format!("{} gemm_gathered {m}×{n}×{k} b_transposed={b_transposed} accumulate={accumulate}: {e}", implementation.name())
-                    })?;
+                    close(&run(implementation), &run(Implementation::Scalar), k)
+                        .map_err(|e| format!("{} gemm_gathered {m}×{n}×{k} b_transposed={b_transposed} accumulate={accumulate}: {e}", implementation.name()))?;
                 }
             }
         }
@@ -234,9 +232,8 @@ pub fn check_max_pool(which: Implementation) -> Result<(), String> {
     let mut rng = crate::rng::Rng::seed_from_u64(15);
     let mut result = Ok(());
     for (channels, h, w) in [(1, 28, 28), (6, 14, 14), (2, 5, 9), (3, 2, 2), (1, 1, 1), (2, 16, 17), (1, 4, 22), (16, 10, 10)] {
-        let image: Vec<f32> = (0..channels * h * w)
-            .map(|_| if rng.gen_range(0..40) == 0 { f32::NAN } else { rng.gen_range(0..4) as f32 * 0.5 - 1.0 })
-            .collect();
+        let image: Vec<f32> =
+            (0..channels * h * w).map(|_| if rng.gen_range(0..40) == 0 { f32::NAN } else { rng.gen_range(0..4) as f32 * 0.5 - 1.0 }).collect();
         let outputs = channels * (h / 2) * (w / 2);
         let run = |implementation| {
             super::set_active(implementation);

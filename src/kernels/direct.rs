@@ -192,7 +192,13 @@ pub fn weight_grad<const RELAXED: bool>(
     }
 }
 
-fn weight_grad_rows<const RELAXED: bool, const NV: usize, const KW: usize>(g: &ConvGeometry, filters: usize, grad_rows: &[f32], dweight: &mut [f32], padded: &Padded) {
+fn weight_grad_rows<const RELAXED: bool, const NV: usize, const KW: usize>(
+    g: &ConvGeometry,
+    filters: usize,
+    grad_rows: &[f32],
+    dweight: &mut [f32],
+    padded: &Padded,
+) {
     let (oh, kh, kw) = (g.out_height(), g.kernel_h, KW);
     let stride = 4 * NV;
     // Two filters at a time: each shifted input vector, loaded once, feeds

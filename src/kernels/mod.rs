@@ -11,11 +11,11 @@
 //! and check each against the scalar reference.
 
 pub mod conformance;
-pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod direct;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod pool;
+pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 

@@ -83,7 +83,18 @@ pub fn gemm_tn<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], b: 
 /// `C (+)= A·B` with `A(i, p) = a[rows[i] + cols[p]]`; B is k×n, or stored
 /// as its transpose. The caller has checked every such index is inside `a`.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_gathered<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols: &[u32], b: &[f32], b_transposed: bool, c: &mut [f32], accumulate: bool) {
+pub fn gemm_gathered<const RELAXED: bool>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rows: &[u32],
+    cols: &[u32],
+    b: &[f32],
+    b_transposed: bool,
+    c: &mut [f32],
+    accumulate: bool,
+) {
     let bv = if b_transposed { View::Transposed { ld: k } } else { View::Normal { ld: n } };
     gemm::<RELAXED>(m, n, k, a, View::Gathered { rows, cols }, b, bv, c, accumulate)
 }
@@ -119,10 +130,9 @@ fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, 
                         let panel_a = match av {
                             View::Normal { ld } if rows == MR => PanelA::Strided { origin: i0 * ld + p0, rs: ld, cs: 1 },
                             View::Transposed { ld } if rows == MR => PanelA::Strided { origin: p0 * ld + i0, rs: 1, cs: ld },
-                            View::Gathered { rows: row_at, cols: col_at } if rows == MR => PanelA::Gathered {
-                                rows: core::array::from_fn(|r| row_at[i0 + r] as usize),
-                                cols: &col_at[p0..p0 + kc],
-                            },
+                            View::Gathered { rows: row_at, cols: col_at } if rows == MR => {
+                                PanelA::Gathered { rows: core::array::from_fn(|r| row_at[i0 + r] as usize), cols: &col_at[p0..p0 + kc] }
+                            }
                             _ => {
                                 pack_a(a, av, i0, rows, p0, kc, &mut pa[..kc * MR]);
                                 PanelA::Packed
@@ -136,8 +146,12 @@ fn gemm<const RELAXED: bool>(m: usize, n: usize, k: usize, a: &[f32], av: View, 
                             let b_panel = unsafe { pb.as_ptr().add(panel * kc * NR) };
                             let acc = unsafe {
                                 match panel_a {
-                                    PanelA::Strided { origin, rs, cs } => microkernel::<RELAXED>(kc, a.as_ptr().add(origin), core::array::from_fn(|r| r * rs), |p| p * cs, b_panel),
-                                    PanelA::Gathered { rows, cols } => microkernel::<RELAXED>(kc, a.as_ptr(), rows, |p| *cols.get_unchecked(p) as usize, b_panel),
+                                    PanelA::Strided { origin, rs, cs } => {
+                                        microkernel::<RELAXED>(kc, a.as_ptr().add(origin), core::array::from_fn(|r| r * rs), |p| p * cs, b_panel)
+                                    }
+                                    PanelA::Gathered { rows, cols } => {
+                                        microkernel::<RELAXED>(kc, a.as_ptr(), rows, |p| *cols.get_unchecked(p) as usize, b_panel)
+                                    }
                                     PanelA::Packed => microkernel::<RELAXED>(kc, pa.as_ptr(), core::array::from_fn(|r| r), |p| p * MR, b_panel),
                                 }
                             };

@@ -59,20 +59,25 @@ pub struct Conv2d {
 
 impl Conv2d {
     pub fn new(input: Shape, filters: usize, kernel: usize, stride: usize, padding: usize, init: Init, rng: &mut Rng) -> Self {
-        let geometry = ConvGeometry {
-            channels: input.channels,
-            height: input.height,
-            width: input.width,
-            kernel_h: kernel,
-            kernel_w: kernel,
-            stride,
-            padding,
-        };
+        let geometry = ConvGeometry { channels: input.channels, height: input.height, width: input.width, kernel_h: kernel, kernel_w: kernel, stride, padding };
         let fan_in = input.channels * kernel * kernel;
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
         let bias = Param::new("bias", ParamKind::Bias, &[filters]);
-        Conv2d { geometry, filters, params: [weight, bias], saved: None, saved_cols: Vec::new(), saved_cols_limit: SAVED_COLS_FLOATS, cols: Vec::new(), dw_t: Vec::new(), scratch: Vec::new(), direct: Default::default(), pixel_offsets: Vec::new(), patch_offsets: Vec::new() }
+        Conv2d {
+            geometry,
+            filters,
+            params: [weight, bias],
+            saved: None,
+            saved_cols: Vec::new(),
+            saved_cols_limit: SAVED_COLS_FLOATS,
+            cols: Vec::new(),
+            dw_t: Vec::new(),
+            scratch: Vec::new(),
+            direct: Default::default(),
+            pixel_offsets: Vec::new(),
+            patch_offsets: Vec::new(),
+        }
     }
 }
 

@@ -16,7 +16,11 @@ pub fn random_input(batch: usize, width: usize, seed: u64) -> Array2<f32> {
     let mut rng = stream(seed, 99);
     Array2::from_shape_fn((batch, width), |_| {
         let magnitude: f32 = rng.gen_range(0.05..1.0);
-        if rng.gen_bool(0.5) { magnitude } else { -magnitude }
+        if rng.gen_bool(0.5) {
+            magnitude
+        } else {
+            -magnitude
+        }
     })
 }
 
@@ -78,8 +82,5 @@ pub fn check_layer_with_input(layer: &mut dyn Layer, x: Array2<f32>, seed: u64) 
 fn assert_close(analytic: f32, numeric: f64, layer: &str, what: &str, index: usize) {
     let (a, n) = (analytic as f64, numeric);
     let tolerance = 2e-3 + 1e-2 * a.abs().max(n.abs());
-    assert!(
-        (a - n).abs() <= tolerance,
-        "{layer}: gradient of {what}[{index}] is {a}, finite differences give {n}"
-    );
+    assert!((a - n).abs() <= tolerance, "{layer}: gradient of {what}[{index}] is {a}, finite differences give {n}");
 }

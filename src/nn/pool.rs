@@ -28,11 +28,7 @@ impl Layer for MaxPool2d {
         self.input
     }
     fn output_shape(&self) -> Shape {
-        Shape::new(
-            self.input.channels,
-            (self.input.height - self.size) / self.stride + 1,
-            (self.input.width - self.size) / self.stride + 1,
-        )
+        Shape::new(self.input.channels, (self.input.height - self.size) / self.stride + 1, (self.input.width - self.size) / self.stride + 1)
     }
 
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {

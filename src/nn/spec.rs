@@ -60,9 +60,7 @@ impl LayerSpec {
         Ok(match *self {
             LayerSpec::Dense { units, init } => {
                 if !input.is_flat() {
-                    return Err(Error::Model(format!(
-                        "dense layer needs a flat input but receives {input}; put a flatten layer before it"
-                    )));
+                    return Err(Error::Model(format!("dense layer needs a flat input but receives {input}; put a flatten layer before it")));
                 }
                 if units == 0 {
                     return Err(Error::Model("dense layer needs at least one unit".into()));
@@ -76,9 +74,7 @@ impl LayerSpec {
                     return Err(Error::Model("conv2d needs filters, kernel and stride of at least 1".into()));
                 }
                 if input.height + 2 * padding < kernel || input.width + 2 * padding < kernel {
-                    return Err(Error::Model(format!(
-                        "conv2d kernel {kernel}×{kernel} does not fit input {input} with padding {padding}"
-                    )));
+                    return Err(Error::Model(format!("conv2d kernel {kernel}×{kernel} does not fit input {input} with padding {padding}")));
                 }
                 let init = init.unwrap_or(default_init);
                 init.validate()?;

@@ -75,11 +75,7 @@ impl OptimizerSpec {
             "adam" => OptimizerSpec::Adam { beta1: beta1(), beta2: beta2(), eps: eps() },
             "rmsprop" => OptimizerSpec::Rmsprop { rho: rho(), eps: eps() },
             "adagrad" => OptimizerSpec::Adagrad { eps: eps() },
-            other => {
-                return Err(Error::Config(format!(
-                    "unknown optimizer '{other}' (known: sgd, momentum, nesterov, adam, rmsprop, adagrad)"
-                )))
-            }
+            other => return Err(Error::Config(format!("unknown optimizer '{other}' (known: sgd, momentum, nesterov, adam, rmsprop, adagrad)"))),
         })
     }
 
@@ -182,7 +178,13 @@ impl OptimizerState {
                     self.scratch.clear();
                     self.scratch.extend(grad.iter().zip(value.iter()).map(|(&g, &w)| {
                         // sign(0) = 0: an exactly-zero weight feels no L1 pull.
-                        let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
+                        let sign = if w > 0.0 {
+                            1.0
+                        } else if w < 0.0 {
+                            -1.0
+                        } else {
+                            0.0
+                        };
                         g + penalty.l2 * w + penalty.l1 * sign
                     }));
                     &self.scratch

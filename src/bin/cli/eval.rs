@@ -34,9 +34,10 @@ pub fn run(args: EvalArgs) -> Result<(), String> {
         .classes
         .iter()
         .map(|name| {
-            full.class_names.iter().position(|n| n == name).ok_or_else(|| {
-                format!("the checkpoint predicts class '{name}', which dataset '{}' does not have", args.dataset.display())
-            })
+            full.class_names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| format!("the checkpoint predicts class '{name}', which dataset '{}' does not have", args.dataset.display()))
         })
         .collect::<Result<_, _>>()?;
     let dataset = full.with_classes(&classes).map_err(|e| e.to_string())?;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 use finetune_lab::data::format::encode_dataset_gz;
 use finetune_lab::data::import::{from_byte_class_json, from_class_json, FASHION_CLASSES};
-use finetune_lab::Dataset;
 use finetune_lab::nn::Shape;
+use finetune_lab::Dataset;
 use serde_json::json;
 
 #[derive(Args)]
@@ -55,8 +55,7 @@ pub fn run_import(args: ImportArgs) -> Result<(), String> {
 pub fn run_import_fashion(args: ImportFashionArgs) -> Result<(), String> {
     let files = read_class_files(&args.from)?;
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-    let dataset =
-        from_byte_class_json("fashion-mnist", Shape::new(1, 28, 28), &FASHION_CLASSES, &refs, args.per_class).map_err(|e| e.to_string())?;
+    let dataset = from_byte_class_json("fashion-mnist", Shape::new(1, 28, 28), &FASHION_CLASSES, &refs, args.per_class).map_err(|e| e.to_string())?;
     write_dataset(&dataset, &args.out)
 }
 
@@ -67,7 +66,10 @@ fn write_dataset(dataset: &Dataset, args_out: &std::path::Path) -> Result<(), St
     }
     std::fs::write(args_out, &bytes).map_err(|e| format!("cannot write '{}': {e}", args_out.display()))?;
     let sizes = dataset.split_sizes();
-    println!("{}", json!({"wrote": args_out, "bytes": bytes.len(), "images": dataset.len(), "train": sizes.train, "validation": sizes.validation, "test": sizes.test}));
+    println!(
+        "{}",
+        json!({"wrote": args_out, "bytes": bytes.len(), "images": dataset.len(), "train": sizes.train, "validation": sizes.validation, "test": sizes.test})
+    );
     Ok(())
 }
 

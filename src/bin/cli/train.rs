@@ -8,8 +8,8 @@ use clap::Args;
 use finetune_lab::data::shift::{DomainShift, ShiftKind};
 use finetune_lab::data::TrainPool;
 use finetune_lab::optim::Schedule;
-use finetune_lab::{Init, LayerRate, OptimizerSpec, Split, TrainConfig, Trainer};
 use finetune_lab::train::Tick;
+use finetune_lab::{Init, LayerRate, OptimizerSpec, Split, TrainConfig, Trainer};
 use serde_json::json;
 
 #[derive(Args)]
@@ -98,50 +98,50 @@ impl TrainArgs {
     pub fn config(&self) -> Result<TrainConfig, String> {
         let args = self;
         let mut optimizer = OptimizerSpec::named(&args.optimizer).map_err(|e| e.to_string())?;
-    if let (Some(m), OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
-        *momentum = m;
-    }
-    Ok(TrainConfig {
-        model: args.model.clone(),
-        dropout: args.dropout,
-        init: Init::named(&args.init, args.init_scale).map_err(|e| e.to_string())?,
-        optimizer,
-        lr: args.lr,
-        batch_size: args.batch_size,
-        epochs: args.epochs,
-        l1: args.l1,
-        l2: args.l2,
-        seed: args.seed,
-        evals_per_epoch: args.evals_per_epoch,
-        train_limit: args.train_limit,
-        schedule: match args.schedule.as_str() {
-            "constant" => Schedule::Constant,
-            "step" => Schedule::Step { every_epochs: 2.0, factor: 0.5 },
-            "cosine" => Schedule::Cosine { min_factor: 0.0 },
-            "warmup" => Schedule::Warmup { epochs: 1.0 },
-            "one-cycle" => Schedule::OneCycle,
-            other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
-        },
-        early_stopping: args.early_stopping,
-        shift: args.shift.as_deref().map(parse_shift).transpose()?,
-        train_pool: match args.train_pool.as_str() {
-            "all" => TrainPool::All,
-            "source" => TrainPool::Source,
-            "target" => TrainPool::Target,
-            other => return Err(format!("unknown --train-pool '{other}' (all, source, target)")),
-        },
-        unfreeze_every: args.unfreeze_every,
-        augment: if args.augment { finetune_lab::data::augment::AugmentConfig::standard() } else { Default::default() },
-        layer_lr: args
-            .layer_lr
-            .iter()
-            .map(|pair| {
-                let parsed = pair.split_once(':').and_then(|(l, m)| Some(LayerRate { layer: l.trim().parse().ok()?, multiplier: m.trim().parse().ok()? }));
-                parsed.ok_or_else(|| format!("--layer-lr takes layer:multiplier pairs such as 0:0.1, got '{pair}'"))
-            })
-            .collect::<Result<_, _>>()?,
-        ..TrainConfig::default()
-    })
+        if let (Some(m), OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
+            *momentum = m;
+        }
+        Ok(TrainConfig {
+            model: args.model.clone(),
+            dropout: args.dropout,
+            init: Init::named(&args.init, args.init_scale).map_err(|e| e.to_string())?,
+            optimizer,
+            lr: args.lr,
+            batch_size: args.batch_size,
+            epochs: args.epochs,
+            l1: args.l1,
+            l2: args.l2,
+            seed: args.seed,
+            evals_per_epoch: args.evals_per_epoch,
+            train_limit: args.train_limit,
+            schedule: match args.schedule.as_str() {
+                "constant" => Schedule::Constant,
+                "step" => Schedule::Step { every_epochs: 2.0, factor: 0.5 },
+                "cosine" => Schedule::Cosine { min_factor: 0.0 },
+                "warmup" => Schedule::Warmup { epochs: 1.0 },
+                "one-cycle" => Schedule::OneCycle,
+                other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
+            },
+            early_stopping: args.early_stopping,
+            shift: args.shift.as_deref().map(parse_shift).transpose()?,
+            train_pool: match args.train_pool.as_str() {
+                "all" => TrainPool::All,
+                "source" => TrainPool::Source,
+                "target" => TrainPool::Target,
+                other => return Err(format!("unknown --train-pool '{other}' (all, source, target)")),
+            },
+            unfreeze_every: args.unfreeze_every,
+            augment: if args.augment { finetune_lab::data::augment::AugmentConfig::standard() } else { Default::default() },
+            layer_lr: args
+                .layer_lr
+                .iter()
+                .map(|pair| {
+                    let parsed = pair.split_once(':').and_then(|(l, m)| Some(LayerRate { layer: l.trim().parse().ok()?, multiplier: m.trim().parse().ok()? }));
+                    parsed.ok_or_else(|| format!("--layer-lr takes layer:multiplier pairs such as 0:0.1, got '{pair}'"))
+                })
+                .collect::<Result<_, _>>()?,
+            ..TrainConfig::default()
+        })
     }
 }
 
