@@ -13,9 +13,16 @@ pub enum Error {
     #[error("checkpoint '{source_name}': {what}")]
     Checkpoint { source_name: String, what: String },
 
-    /// A configuration that cannot be trained (bad hyper-parameter, unknown preset, …).
+    /// A configuration that cannot be trained (unknown preset, a layer that does not exist, …).
     #[error("configuration: {0}")]
     Config(String),
+
+    /// One setting outside its allowed range: `field` is its path in the run
+    /// configuration (`lr`, `shift.strength`, …), `label` its name for people
+    /// and `rule` the catalog's wording of the range, so the page can mark the
+    /// field and say why.
+    #[error("configuration: {label} ({field}) {rule}, got {got}")]
+    Setting { field: String, label: String, rule: String, got: String },
 
     /// A model specification whose layers do not fit together or the input.
     #[error("model: {0}")]
@@ -29,6 +36,14 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// A setting error moved to another field (a shared limit checked for a named one).
+    pub fn in_field(self, field: &str, label: &str) -> Self {
+        match self {
+            Error::Setting { rule, got, .. } => Error::Setting { field: field.to_string(), label: label.to_string(), rule, got },
+            other => other,
+        }
+    }
+
     pub fn dataset(source_name: &str, what: impl Into<String>) -> Self {
         Error::DatasetFormat { source_name: source_name.to_string(), what: what.into() }
     }

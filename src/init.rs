@@ -9,10 +9,10 @@ use rand::Rng as _;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rng::Rng;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Init {
     /// U(−scale, scale): the "naive small random" start.
@@ -24,43 +24,25 @@ pub enum Init {
     /// N(0, 2 / (fan_in + fan_out)).
     XavierNormal,
     /// He et al. (2015): U(−a, a), a = √(6 / fan_in). Suits ReLU.
+    #[default]
     HeUniform,
     /// N(0, 2 / fan_in).
     HeNormal,
 }
 
-impl Default for Init {
-    fn default() -> Self {
-        Init::HeUniform
-    }
-}
-
-/// Names accepted by [`Init::named`], as the command line and the page spell them.
-pub const INIT_NAMES: &[&str] = &["uniform", "normal", "xavier-uniform", "xavier-normal", "he-uniform", "he-normal"];
-
 impl Init {
     /// An initialiser by name; `scale` is the half-width (uniform) or standard
     /// deviation (normal) and is ignored by the fan-based schemes.
+    /// The catalog's names and aliases (`he-uniform`, `kaiming-uniform`, …).
     pub fn named(name: &str, scale: f32) -> Result<Self> {
-        let init = match name {
-            "uniform" => Init::Uniform { scale },
-            "normal" => Init::Normal { std: scale },
-            "xavier-uniform" | "glorot-uniform" => Init::XavierUniform,
-            "xavier-normal" | "glorot-normal" => Init::XavierNormal,
-            "he-uniform" | "kaiming-uniform" => Init::HeUniform,
-            "he-normal" | "kaiming-normal" => Init::HeNormal,
-            other => return Err(Error::Config(format!("unknown initialiser '{other}' (known: {})", INIT_NAMES.join(", ")))),
-        };
-        init.validate()?;
-        Ok(init)
+        crate::catalog::init(name, scale)
     }
 
     pub fn validate(&self) -> Result<()> {
+        use crate::catalog::{limits, renamed};
         match *self {
-            Init::Uniform { scale } if !(scale.is_finite() && scale >= 0.0) => {
-                Err(Error::Config(format!("uniform init scale must be a finite number ≥ 0, got {scale}")))
-            }
-            Init::Normal { std } if !(std.is_finite() && std >= 0.0) => Err(Error::Config(format!("normal init std must be a finite number ≥ 0, got {std}"))),
+            Init::Uniform { scale } => limits::INIT_SCALE.check(scale),
+            Init::Normal { std } => renamed(limits::INIT_SCALE, "init.std", "initialisation standard deviation").check(std),
             _ => Ok(()),
         }
     }

@@ -5,6 +5,7 @@
 //! WebAssembly behind the thin `api` module, which is the only place that
 //! knows about JavaScript.
 
+pub mod catalog;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
@@ -25,7 +26,7 @@ pub use data::format::{decode_dataset, encode_dataset};
 pub use data::{Dataset, Split};
 pub use error::{Error, Result};
 pub use init::Init;
-pub use model::{preset, ModelSpec, Sequential, PRESET_NAMES};
+pub use model::{preset, ModelSpec, Sequential};
 pub use nn::LayerSpec;
 pub use optim::OptimizerSpec;
 pub use train::{EvalRecord, LayerRate, TrainConfig, Trainer, WindowStats};

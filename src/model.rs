@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::init::Init;
-use crate::nn::{Layer, LayerSpec, Mode, Param, Shape};
+use crate::nn::{Layer, LayerSpec, Mode, Param, Role, Shape};
 use crate::rng::{stream, INIT_STREAM};
 
 /// A model as data: the input shape and the layers in order.
@@ -15,8 +15,6 @@ pub struct ModelSpec {
     pub input: Shape,
     pub layers: Vec<LayerSpec>,
 }
-
-pub const PRESET_NAMES: &[&str] = &["mlp", "lenet5", "lenet5_bn"];
 
 /// The named presets for an input shape and class count. With `dropout > 0`
 /// a dropout layer follows every hidden fully connected activation.
@@ -63,7 +61,10 @@ pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<
             hidden(120, &mut layers);
             hidden(84, &mut layers);
         }
-        other => return Err(Error::Config(format!("unknown model preset '{other}' (known: {})", PRESET_NAMES.join(", ")))),
+        other => {
+            let known: Vec<&str> = crate::catalog::MODEL_PRESETS.iter().map(|p| p.0).collect();
+            return Err(Error::Config(format!("unknown model preset '{other}' (known: {})", known.join(", "))));
+        }
     }
     layers.push(LayerSpec::Dense { units: classes, init: None });
     Ok(ModelSpec { input, layers })
@@ -71,8 +72,9 @@ pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<
 
 /// One layer with its training flags.
 pub struct LayerSlot {
-    pub spec: LayerSpec,
     pub layer: Box<dyn Layer>,
+    /// What the layer does (conv, dense, norm, head), for layers with parameters.
+    pub role: Option<Role>,
     /// A frozen layer's parameters are never changed by the optimiser.
     pub frozen: bool,
     /// Multiplies the learning rate for this layer's parameters.
@@ -93,6 +95,7 @@ impl LayerSlot {
 pub struct LayerSummary {
     pub index: usize,
     pub name: String,
+    pub role: Option<Role>,
     pub output: String,
     pub params: usize,
     pub frozen: bool,
@@ -123,7 +126,8 @@ impl Sequential {
                 other => other,
             })?;
             shape = layer.output_shape();
-            slots.push(LayerSlot { spec: layer_spec.clone(), layer, frozen: false, lr_multiplier: 1.0 });
+            let role = layer_spec.role(i + 1 == spec.layers.len());
+            slots.push(LayerSlot { layer, role, frozen: false, lr_multiplier: 1.0 });
         }
         Ok(Sequential { spec: spec.clone(), slots })
     }
@@ -173,11 +177,14 @@ impl Sequential {
 
     /// Discriminative learning rates: this layer learns at `multiplier` × the run's rate.
     pub fn set_lr_multiplier(&mut self, index: usize, multiplier: f32) -> Result<()> {
-        if !(multiplier.is_finite() && multiplier >= 0.0) {
-            return Err(Error::Config(format!("layer {index} learning-rate multiplier must be a number ≥ 0, got {multiplier}")));
-        }
+        crate::catalog::limits::LAYER_LR.check(multiplier)?;
         self.slot_with_params(index, "to give a learning rate")?.lr_multiplier = multiplier;
         Ok(())
+    }
+
+    /// Indices of the layers a role selects (`backbone`: all with parameters but the head).
+    pub fn layers_with_role(&self, selector: Role) -> Vec<usize> {
+        self.slots.iter().enumerate().filter(|(_, s)| s.role.is_some_and(|r| selector.selects(r))).map(|(i, _)| i).collect()
     }
 
     pub fn summaries(&self) -> Vec<LayerSummary> {
@@ -187,6 +194,7 @@ impl Sequential {
             .map(|(index, s)| LayerSummary {
                 index,
                 name: s.layer.name().to_string(),
+                role: s.role,
                 output: s.layer.output_shape().to_string(),
                 params: s.layer.params().iter().filter(|p| p.kind != crate::nn::ParamKind::Statistic).map(Param::len).sum(),
                 frozen: s.frozen,
@@ -254,6 +262,14 @@ impl Sequential {
         for (i, slot) in self.slots.iter_mut().enumerate().rev() {
             let incoming = grad.take().unwrap_or_else(|| Array2::zeros((0, slot.layer.output_shape().len())));
             grad = slot.layer.backward(incoming, !slot.frozen, i > lowest);
+        }
+    }
+
+    /// Releases what the last training forward pass kept for backward (a
+    /// step abandoned after a non-finite loss).
+    pub fn clear_cache(&mut self) {
+        for slot in &mut self.slots {
+            slot.layer.backward(Array2::zeros((0, slot.layer.output_shape().len())), false, false);
         }
     }
 

@@ -34,13 +34,51 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
     let name = match e {
         Error::DatasetFormat { .. } => "DatasetError",
         Error::Checkpoint { .. } => "CheckpointError",
-        Error::Config(_) => "ConfigError",
+        Error::Config(_) | Error::Setting { .. } => "ConfigError",
         Error::Model(_) => "ModelError",
         Error::Diverged { .. } => "DivergedError",
     };
     let err = js_sys::Error::new(&e.to_string());
     err.set_name(name);
+    // A setting's error also names the field and the rule, so the page marks that field.
+    if let Error::Setting { field, rule, .. } = &e {
+        let _ = js_sys::Reflect::set(&err, &"field".into(), &field.into());
+        let _ = js_sys::Reflect::set(&err, &"rule".into(), &rule.into());
+    }
     err.into()
+}
+
+/// The catalog (`src/catalog.rs`): every named choice and numeric limit, for the page's form.
+#[wasm_bindgen]
+pub fn catalog() -> JsValue {
+    to_js(&crate::catalog::catalog())
+}
+
+/// Every setting of a run configuration that is out of range, as
+/// `[{field, rule, got, message}]` (empty when the configuration is fine);
+/// a configuration that is not even well-formed throws a `ConfigError`.
+#[wasm_bindgen(js_name = validateConfig)]
+pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    struct Problem {
+        field: Option<String>,
+        rule: Option<String>,
+        got: Option<String>,
+        message: String,
+    }
+    let config = parse_config(config)?;
+    let problems: Vec<Problem> = config
+        .problems()
+        .into_iter()
+        .map(|e| {
+            let message = e.to_string();
+            match e {
+                Error::Setting { field, rule, got, .. } => Problem { field: Some(field), rule: Some(rule), got: Some(got), message },
+                _ => Problem { field: None, rule: None, got: None, message },
+            }
+        })
+        .collect();
+    Ok(to_js(&problems))
 }
 
 /// Plain JS objects: `null` for missing values and numbers (not BigInt) for counters.
@@ -60,6 +98,41 @@ impl DatasetHandle {
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<DatasetHandle, JsValue> {
         let dataset = crate::decode_dataset(name, bytes).map_err(to_js_error)?;
         Ok(DatasetHandle { inner: Arc::new(dataset) })
+    }
+
+    /// A dataset of the user's own images: `classes` is `[{name, files}]`, and
+    /// `pixels` holds every image (`channels×height×width` bytes) class after
+    /// class in that order. The core decides the split (`data::images`).
+    #[wasm_bindgen(js_name = fromImages)]
+    pub fn from_images(name: &str, channels: usize, height: usize, width: usize, classes: JsValue, pixels: &[u8]) -> Result<DatasetHandle, JsValue> {
+        let json: String = js_sys::JSON::stringify(&classes).map(String::from).unwrap_or_default();
+        let classes: Vec<crate::data::images::ImageClass> =
+            serde_json::from_str(&json).map_err(|e| to_js_error(Error::dataset(name, format!("the class list is not valid: {e}"))))?;
+        let shape = crate::nn::Shape::new(channels, height, width);
+        let dataset = crate::data::images::dataset_from_images(name, shape, &classes, pixels).map_err(to_js_error)?;
+        Ok(DatasetHandle { inner: Arc::new(dataset) })
+    }
+
+    /// The dataset as a `.ftld` file (uncompressed), e.g. to keep the user's images.
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::encode_dataset(&self.inner)
+    }
+
+    /// What a run on this dataset would be, before it exists (the page's
+    /// layers panel): `{layers, param_count}` from the specs alone, no
+    /// images touched. `classes` is the run's class count; `checkpoint` (file
+    /// bytes, `name` in errors) is the base for fine-tuning, if any.
+    #[wasm_bindgen(js_name = describeRun)]
+    pub fn describe_run(&self, config: JsValue, classes: usize, name: &str, checkpoint: Option<Vec<u8>>, new_head: bool) -> Result<JsValue, JsValue> {
+        use crate::train::{describe, Start};
+        let config = parse_config(config)?;
+        let base = checkpoint.map(|bytes| crate::decode_checkpoint(name, &bytes).and_then(|c| c.build_model())).transpose().map_err(to_js_error)?;
+        let start = match &base {
+            Some(model) => Start::Base { model, new_head },
+            None => Start::Scratch,
+        };
+        describe(&config, self.inner.shape, classes, &start).map(|plan| to_js(&plan)).map_err(to_js_error)
     }
 
     /// Only the images of `classes` (indices), relabelled 0, 1, … in that order.

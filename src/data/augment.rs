@@ -10,7 +10,7 @@ use rand::Rng as _;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::nn::Shape;
 use crate::rng::Rng;
 
@@ -42,7 +42,9 @@ pub struct AugmentConfig {
 }
 
 impl AugmentConfig {
+    /// Every probability in [0, 1] and every strength in the catalog's range.
     pub fn validate(&self) -> Result<()> {
+        use crate::catalog::{limits, TRANSFORMS};
         let probabilities = [
             ("rotation_p", self.rotation_p),
             ("zoom_p", self.zoom_p),
@@ -53,23 +55,20 @@ impl AugmentConfig {
             ("erase_p", self.erase_p),
         ];
         for (name, p) in probabilities {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(Error::Config(format!("augmentation {name} must be a probability in [0, 1], got {p}")));
-            }
+            limits::PROBABILITY.check(p).map_err(|e| e.in_field(&format!("augment.{name}"), &format!("augmentation probability {name}")))?;
         }
         let strengths = [
-            ("rotation_deg", self.rotation_deg, 180.0),
-            ("zoom", self.zoom, 0.9),
-            ("translate", self.translate, 0.5),
-            ("brightness", self.brightness, 1.0),
-            ("contrast", self.contrast, 1.0),
-            ("noise_std", self.noise_std, 1.0),
-            ("erase_area", self.erase_area, 1.0),
+            ("augment.rotation_deg", self.rotation_deg),
+            ("augment.zoom", self.zoom),
+            ("augment.translate", self.translate),
+            ("augment.brightness", self.brightness),
+            ("augment.contrast", self.contrast),
+            ("augment.noise_std", self.noise_std),
+            ("augment.erase_area", self.erase_area),
         ];
-        for (name, v, max) in strengths {
-            if !(0.0..=max).contains(&v) {
-                return Err(Error::Config(format!("augmentation {name} must be between 0 and {max}, got {v}")));
-            }
+        for (field, v) in strengths {
+            let limit = TRANSFORMS.iter().filter_map(|t| t.strength).find(|l| l.field == field).expect("every strength is in the catalog");
+            limit.check(v)?;
         }
         Ok(())
     }

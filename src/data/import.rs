@@ -66,7 +66,7 @@ pub fn from_byte_class_json(name: &str, shape: Shape, class_names: &[&str], clas
         if kept < per_class {
             return Err(Error::dataset(file, format!("has {kept} images; {per_class} are needed")));
         }
-        dataset.labels.extend(std::iter::repeat(label as u8).take(per_class));
+        dataset.labels.extend(std::iter::repeat_n(label as u8, per_class));
         dataset.splits.extend(class_splits(label, per_class));
     }
     Ok(dataset)
@@ -112,7 +112,7 @@ pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_fil
     let mut dataset = empty(name, shape, class_names);
     for (label, (file, bytes)) in class_files.iter().enumerate() {
         let parsed: ClassFile = serde_json::from_slice(bytes).map_err(|e| Error::dataset(file, format!("not the expected {{\"data\": [...]}} JSON: {e}")))?;
-        if parsed.data.len() % image_len != 0 {
+        if !parsed.data.len().is_multiple_of(image_len) {
             return Err(Error::dataset(file, format!("{} values is not a whole number of {image_len}-pixel images", parsed.data.len())));
         }
         let count = parsed.data.len() / image_len;
@@ -122,7 +122,7 @@ pub fn from_class_json(name: &str, shape: Shape, class_names: &[&str], class_fil
             }
             dataset.pixels.push((v * 255.0).round() as u8);
         }
-        dataset.labels.extend(std::iter::repeat(label as u8).take(count));
+        dataset.labels.extend(std::iter::repeat_n(label as u8, count));
         dataset.splits.extend(class_splits(label, count));
     }
     Ok(dataset)

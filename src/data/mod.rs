@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod format;
+pub mod images;
 pub mod import;
 pub mod shift;
 
@@ -91,7 +92,7 @@ impl Dataset {
             .into_iter()
             .filter(|&i| {
                 let rank = &mut seen[self.labels[i] as usize];
-                let even = *rank % 2 == 0;
+                let even = rank.is_multiple_of(2);
                 *rank += 1;
                 match pool {
                     TrainPool::All => true,

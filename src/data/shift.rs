@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::augment::{warp, Warp};
 use super::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::nn::Shape;
 use crate::rng::stream;
 
@@ -44,21 +44,10 @@ pub struct DomainShift {
 }
 
 impl DomainShift {
+    /// The strength must be in the catalog's range for this kind of shift.
     pub fn validate(&self) -> Result<()> {
-        let (low, high, unit) = match self.kind {
-            ShiftKind::Invert => (0.0, 1.0, "(a blend)"),
-            ShiftKind::Rotate => (-180.0, 180.0, "degrees"),
-            ShiftKind::Noise => (0.0, 1.0, "(standard deviation)"),
-            ShiftKind::Clutter => (0.0, 5.0, "(tens of segments)"),
-            ShiftKind::Blur | ShiftKind::Thicken => (0.0, 3.0, "pixels"),
-        };
-        if !(self.strength.is_finite() && (low..=high).contains(&self.strength)) {
-            return Err(Error::Config(format!("{:?} shift strength must be from {low} to {high} {unit}, got {}", self.kind, self.strength)));
-        }
-        if matches!(self.kind, ShiftKind::Blur | ShiftKind::Thicken) && self.strength.fract() != 0.0 {
-            return Err(Error::Config(format!("{:?} shift strength is a whole number of pixels, got {}", self.kind, self.strength)));
-        }
-        Ok(())
+        let limit = crate::catalog::shift(self.kind).strength;
+        limit.check(self.strength).map_err(|e| e.in_field(limit.field, &format!("{:?} shift strength", self.kind)))
     }
 
     /// Shifts one image (values in [0, 1]) in place; `index` seeds its randomness.

@@ -19,7 +19,7 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use pool::MaxPool2d;
-pub use spec::LayerSpec;
+pub use spec::{LayerSpec, Role};
 
 use ndarray::{Array2, ArrayD};
 use serde::{Deserialize, Serialize};

@@ -46,6 +46,29 @@ pub enum LayerSpec {
     BatchNorm,
 }
 
+/// What a layer with parameters does in the network, so that experiments
+/// and the page can say "freeze the convolutions" or "train only the head"
+/// without knowing a preset's layer order. `Backbone` is never a layer's own
+/// role: it selects every layer with parameters except the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Conv,
+    Dense,
+    Norm,
+    Head,
+    Backbone,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[Role::Conv, Role::Dense, Role::Norm, Role::Head, Role::Backbone];
+
+    /// Whether a selector (`self`) picks a layer whose own role is `layer`.
+    pub fn selects(self, layer: Role) -> bool {
+        self == layer || (self == Role::Backbone && layer != Role::Head)
+    }
+}
+
 fn one() -> usize {
     1
 }
@@ -54,6 +77,34 @@ fn default_leak() -> f32 {
 }
 
 impl LayerSpec {
+    /// The layer's type as serialised (`conv2d`, `dense`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::MaxPool2d { .. } => "max_pool2d",
+            LayerSpec::Flatten => "flatten",
+            LayerSpec::Relu => "relu",
+            LayerSpec::LeakyRelu { .. } => "leaky_relu",
+            LayerSpec::Tanh => "tanh",
+            LayerSpec::Sigmoid => "sigmoid",
+            LayerSpec::Dropout { .. } => "dropout",
+            LayerSpec::BatchNorm => "batch_norm",
+        }
+    }
+
+    /// The layer's role, for layers with parameters; the last dense layer of
+    /// a model (`is_last`) is its head.
+    pub fn role(&self, is_last: bool) -> Option<Role> {
+        match self {
+            LayerSpec::Dense { .. } if is_last => Some(Role::Head),
+            LayerSpec::Dense { .. } => Some(Role::Dense),
+            LayerSpec::Conv2d { .. } => Some(Role::Conv),
+            LayerSpec::BatchNorm => Some(Role::Norm),
+            _ => None,
+        }
+    }
+
     /// Builds the layer for an input of `input` shape, initialising its
     /// weights with its own initialiser or `default_init`.
     pub fn build(&self, input: Shape, default_init: Init, rng: &mut Rng) -> Result<Box<dyn Layer>> {

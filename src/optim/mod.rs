@@ -13,7 +13,7 @@ pub use schedule::Schedule;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Sequential;
 use crate::nn::ParamKind;
 
@@ -52,67 +52,48 @@ pub enum OptimizerSpec {
     },
 }
 
-fn beta1() -> f32 {
+// The usual defaults (Keras, PyTorch), for fields a configuration leaves out;
+// the catalog's named optimisers use the same functions.
+pub(crate) const fn beta1() -> f32 {
     0.9
 }
-fn beta2() -> f32 {
+pub(crate) const fn beta2() -> f32 {
     0.999
 }
-fn rho() -> f32 {
+pub(crate) const fn rho() -> f32 {
     0.9
 }
-fn eps() -> f32 {
+pub(crate) const fn eps() -> f32 {
     1e-8
 }
 
 impl OptimizerSpec {
-    /// The defaults people know from Keras/PyTorch, by name.
+    /// A named optimiser from the catalog (`sgd`, `momentum`, `adam`, …).
     pub fn named(name: &str) -> Result<Self> {
-        Ok(match name {
-            "sgd" => OptimizerSpec::Sgd { momentum: 0.0, nesterov: false },
-            "momentum" => OptimizerSpec::Sgd { momentum: 0.9, nesterov: false },
-            "nesterov" => OptimizerSpec::Sgd { momentum: 0.9, nesterov: true },
-            "adam" => OptimizerSpec::Adam { beta1: beta1(), beta2: beta2(), eps: eps() },
-            "rmsprop" => OptimizerSpec::Rmsprop { rho: rho(), eps: eps() },
-            "adagrad" => OptimizerSpec::Adagrad { eps: eps() },
-            other => return Err(Error::Config(format!("unknown optimizer '{other}' (known: sgd, momentum, nesterov, adam, rmsprop, adagrad)"))),
-        })
+        crate::catalog::optimizer(name)
     }
 
     pub fn validate(&self) -> Result<()> {
-        let in_unit = |name: &str, v: f32| {
-            if (0.0..1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(Error::Config(format!("{name} must be in [0, 1), got {v}")))
-            }
-        };
-        let positive = |name: &str, v: f32| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::Config(format!("{name} must be a positive number, got {v}")))
-            }
-        };
+        use crate::catalog::{limits, renamed};
         match *self {
-            OptimizerSpec::Sgd { momentum, .. } => in_unit("momentum", momentum),
+            OptimizerSpec::Sgd { momentum, .. } => limits::MOMENTUM.check(momentum),
             OptimizerSpec::Adam { beta1, beta2, eps } => {
-                in_unit("beta1", beta1)?;
-                in_unit("beta2", beta2)?;
-                positive("eps", eps)
+                renamed(limits::DECAY, "optimizer.beta1", "β₁").check(beta1)?;
+                renamed(limits::DECAY, "optimizer.beta2", "β₂").check(beta2)?;
+                limits::EPS.check(eps)
             }
             OptimizerSpec::Rmsprop { rho, eps } => {
-                in_unit("rho", rho)?;
-                positive("eps", eps)
+                renamed(limits::DECAY, "optimizer.rho", "ρ").check(rho)?;
+                limits::EPS.check(eps)
             }
-            OptimizerSpec::Adagrad { eps } => positive("eps", eps),
+            OptimizerSpec::Adagrad { eps } => limits::EPS.check(eps),
         }
     }
 
     /// How many state buffers (each the size of the parameter) the method keeps.
     pub fn state_buffers(&self) -> usize {
         match *self {
-            OptimizerSpec::Sgd { momentum, .. } if momentum == 0.0 => 0,
+            OptimizerSpec::Sgd { momentum: 0.0, .. } => 0,
             OptimizerSpec::Sgd { .. } | OptimizerSpec::Rmsprop { .. } | OptimizerSpec::Adagrad { .. } => 1,
             OptimizerSpec::Adam { .. } => 2,
         }
@@ -154,10 +135,6 @@ impl OptimizerState {
         let buffers = model.params().map(|p| vec![vec![0.0; p.len()]; spec.state_buffers()]).collect::<Vec<_>>();
         let steps = vec![0; buffers.len()];
         Ok(OptimizerState { spec, buffers, steps, scratch: Vec::new() })
-    }
-
-    pub fn spec(&self) -> &OptimizerSpec {
-        &self.spec
     }
 
     /// One update of every trainable parameter from its accumulated gradient.

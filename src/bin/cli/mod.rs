@@ -33,6 +33,9 @@ enum Command {
     ImportFashionMnist(import::ImportFashionArgs),
     /// Print a dataset file's header and split sizes as JSON, validating the whole file.
     Info(import::InfoArgs),
+    /// Print the core's catalog as JSON: every optimiser, initialiser, schedule, shift,
+    /// augmentation transform and preset, model preset (with layer roles) and numeric limit.
+    Catalog,
 }
 
 pub fn main() -> ExitCode {
@@ -45,6 +48,10 @@ pub fn main() -> ExitCode {
         Command::ImportMnist(args) => import::run_import(args),
         Command::ImportFashionMnist(args) => import::run_import_fashion(args),
         Command::Info(args) => import::run_info(args),
+        Command::Catalog => {
+            println!("{}", serde_json::to_string_pretty(&finetune_lab::catalog::catalog()).expect("the catalog serialises"));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,29 +4,47 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use clap::builder::PossibleValuesParser;
 use clap::Args;
-use finetune_lab::data::shift::{DomainShift, ShiftKind};
-use finetune_lab::data::TrainPool;
-use finetune_lab::optim::Schedule;
+use finetune_lab::catalog::{self, INITS, MODEL_PRESETS, OPTIMIZERS, SCHEDULES, SHIFTS, TRAIN_POOLS};
+use finetune_lab::data::shift::DomainShift;
 use finetune_lab::train::Tick;
-use finetune_lab::{Init, LayerRate, OptimizerSpec, Split, TrainConfig, Trainer};
+use finetune_lab::{LayerRate, Split, TrainConfig, Trainer};
 use serde_json::json;
+
+// Every named choice comes from the core's catalog, so `--help` lists exactly
+// what the core accepts.
+fn models() -> PossibleValuesParser {
+    PossibleValuesParser::new(MODEL_PRESETS.iter().map(|p| p.0))
+}
+fn optimizers() -> PossibleValuesParser {
+    PossibleValuesParser::new(catalog::names(OPTIMIZERS))
+}
+fn inits() -> PossibleValuesParser {
+    PossibleValuesParser::new(INITS.iter().flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied())))
+}
+fn schedules() -> PossibleValuesParser {
+    PossibleValuesParser::new(catalog::names(SCHEDULES))
+}
+fn train_pools() -> PossibleValuesParser {
+    PossibleValuesParser::new(TRAIN_POOLS)
+}
 
 #[derive(Args)]
 pub struct TrainArgs {
     /// Dataset file, e.g. www/data/mnist.ftld.gz.
     #[arg(long)]
     dataset: PathBuf,
-    /// Model preset: mlp or lenet5.
-    #[arg(long, default_value = "lenet5")]
+    /// Model preset.
+    #[arg(long, default_value = "lenet5", value_parser = models())]
     model: String,
     #[arg(long, default_value_t = 5)]
     epochs: u32,
     /// Seed for initialisation, shuffling and dropout.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// sgd, momentum, nesterov, adam, rmsprop or adagrad.
-    #[arg(long, default_value = "adam")]
+    /// Optimiser (momentum and nesterov are SGD with momentum 0.9).
+    #[arg(long, default_value = "adam", value_parser = optimizers())]
     optimizer: String,
     /// Momentum for sgd/momentum/nesterov (defaults: 0 for sgd, 0.9 otherwise).
     #[arg(long)]
@@ -37,8 +55,8 @@ pub struct TrainArgs {
     /// Images per step: 1 is stochastic, 0 means the whole training set.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// uniform, normal, xavier-uniform, xavier-normal, he-uniform or he-normal.
-    #[arg(long, default_value = "he-uniform")]
+    /// Weight initialisation (uniform and normal take --init-scale).
+    #[arg(long, default_value = "he-uniform", value_parser = inits())]
     init: String,
     /// Half-width (uniform) or standard deviation (normal) for the plain random initialisers.
     #[arg(long, default_value_t = 0.05)]
@@ -55,8 +73,8 @@ pub struct TrainArgs {
     /// Validation measurements per epoch.
     #[arg(long, default_value_t = 1)]
     evals_per_epoch: u32,
-    /// Learning-rate schedule: constant, step (halve every 2 epochs), cosine, warmup (1 epoch) or one-cycle.
-    #[arg(long, default_value = "constant")]
+    /// Learning-rate schedule: step halves the rate every 2 epochs, warmup ramps up over 1 epoch.
+    #[arg(long, default_value = "constant", value_parser = schedules())]
     schedule: String,
     /// Stop after this many evaluations without a lower validation loss, keeping the best weights.
     #[arg(long)]
@@ -73,12 +91,12 @@ pub struct TrainArgs {
     /// Train on only N training images, taken evenly from every class.
     #[arg(long)]
     train_limit: Option<usize>,
-    /// Domain shift applied to every image (all splits) as kind:strength — invert:1,
-    /// rotate:45 (degrees), noise:0.3, clutter:1, blur:1 (pixels), thicken:1 (pixels).
+    /// Domain shift applied to every image (all splits) as kind:strength, e.g. rotate:45
+    /// (`finetune-lab catalog` lists each kind's range).
     #[arg(long)]
     shift: Option<String>,
-    /// Which half of the training images to learn from: all, source or target (disjoint halves).
-    #[arg(long, default_value = "all")]
+    /// Which half of the training images to learn from (source and target are disjoint halves).
+    #[arg(long, default_value = "all", value_parser = train_pools())]
     train_pool: String,
 }
 
@@ -97,14 +115,14 @@ impl TrainArgs {
 
     pub fn config(&self) -> Result<TrainConfig, String> {
         let args = self;
-        let mut optimizer = OptimizerSpec::named(&args.optimizer).map_err(|e| e.to_string())?;
-        if let (Some(m), OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
+        let mut optimizer = catalog::optimizer(&args.optimizer).map_err(|e| e.to_string())?;
+        if let (Some(m), finetune_lab::OptimizerSpec::Sgd { momentum, .. }) = (args.momentum, &mut optimizer) {
             *momentum = m;
         }
         Ok(TrainConfig {
             model: args.model.clone(),
             dropout: args.dropout,
-            init: Init::named(&args.init, args.init_scale).map_err(|e| e.to_string())?,
+            init: catalog::init(&args.init, args.init_scale).map_err(|e| e.to_string())?,
             optimizer,
             lr: args.lr,
             batch_size: args.batch_size,
@@ -114,24 +132,12 @@ impl TrainArgs {
             seed: args.seed,
             evals_per_epoch: args.evals_per_epoch,
             train_limit: args.train_limit,
-            schedule: match args.schedule.as_str() {
-                "constant" => Schedule::Constant,
-                "step" => Schedule::Step { every_epochs: 2.0, factor: 0.5 },
-                "cosine" => Schedule::Cosine { min_factor: 0.0 },
-                "warmup" => Schedule::Warmup { epochs: 1.0 },
-                "one-cycle" => Schedule::OneCycle,
-                other => return Err(format!("unknown schedule '{other}' (constant, step, cosine, warmup, one-cycle)")),
-            },
+            schedule: catalog::schedule(&args.schedule).map_err(|e| e.to_string())?,
             early_stopping: args.early_stopping,
             shift: args.shift.as_deref().map(parse_shift).transpose()?,
-            train_pool: match args.train_pool.as_str() {
-                "all" => TrainPool::All,
-                "source" => TrainPool::Source,
-                "target" => TrainPool::Target,
-                other => return Err(format!("unknown --train-pool '{other}' (all, source, target)")),
-            },
+            train_pool: serde_json::from_value(json!(args.train_pool)).map_err(|e| format!("--train-pool: {e}"))?,
             unfreeze_every: args.unfreeze_every,
-            augment: if args.augment { finetune_lab::data::augment::AugmentConfig::standard() } else { Default::default() },
+            augment: if args.augment { catalog::augment_preset("standard").expect("in the catalog") } else { Default::default() },
             layer_lr: args
                 .layer_lr
                 .iter()
@@ -147,9 +153,10 @@ impl TrainArgs {
 
 /// `kind:strength`, e.g. `rotate:45`, as a domain shift.
 fn parse_shift(text: &str) -> Result<DomainShift, String> {
-    let usage = || format!("--shift takes kind:strength with kind invert, rotate, noise, clutter, blur or thicken (e.g. rotate:45), got '{text}'");
+    let kinds: Vec<&str> = SHIFTS.iter().map(|s| s.name).collect();
+    let usage = || format!("--shift takes kind:strength with kind one of {} (e.g. rotate:45), got '{text}'", kinds.join(", "));
     let (kind, strength) = text.split_once(':').ok_or_else(usage)?;
-    let kind: ShiftKind = serde_json::from_value(json!(kind.trim())).map_err(|_| usage())?;
+    let kind = catalog::shift_named(kind.trim()).map_err(|_| usage())?.kind;
     let strength: f32 = strength.trim().parse().map_err(|_| usage())?;
     let shift = DomainShift { kind, strength };
     shift.validate().map_err(|e| e.to_string())?;

@@ -1,0 +1,598 @@
+//! The one table of named choices and limits. Every optimiser, initialiser,
+//! schedule, domain shift, augmentation transform and preset, model preset
+//! (with each layer's role), and the allowed range of every numeric setting is
+//! written here once. The core validates with it, the command line parses and
+//! documents its options with it, and the page builds its form from it
+//! (`catalog()` in the wasm API) — so a new optimiser or a changed limit is one
+//! edit here and nothing else.
+
+use serde::Serialize;
+
+use crate::data::augment::AugmentConfig;
+use crate::data::shift::ShiftKind;
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::model::{preset, ModelSpec};
+use crate::nn::{Role, Shape};
+use crate::optim::{beta1, beta2, eps, rho, OptimizerSpec, Schedule};
+
+/// A named choice: `name` is how the command line, the URL and the page's
+/// form spell it; `label` what a person reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice<T: 'static> {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub spec: T,
+}
+
+/// The same defaults people know from Keras and PyTorch.
+pub const OPTIMIZERS: &[Choice<OptimizerSpec>] = &[
+    Choice { name: "sgd", label: "SGD", spec: OptimizerSpec::Sgd { momentum: 0.0, nesterov: false } },
+    Choice { name: "momentum", label: "SGD + momentum 0.9", spec: OptimizerSpec::Sgd { momentum: 0.9, nesterov: false } },
+    Choice { name: "nesterov", label: "SGD + Nesterov 0.9", spec: OptimizerSpec::Sgd { momentum: 0.9, nesterov: true } },
+    Choice { name: "adam", label: "Adam", spec: OptimizerSpec::Adam { beta1: beta1(), beta2: beta2(), eps: eps() } },
+    Choice { name: "rmsprop", label: "RMSprop", spec: OptimizerSpec::Rmsprop { rho: rho(), eps: eps() } },
+    Choice { name: "adagrad", label: "Adagrad", spec: OptimizerSpec::Adagrad { eps: eps() } },
+];
+
+/// An initialiser; the plain random ones take a scale, stored in the spec's
+/// field `scale_field` (`scale` for uniform, `std` for normal).
+#[derive(Debug, Clone, Serialize)]
+pub struct InitChoice {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub spec: Init,
+    pub scale_field: Option<&'static str>,
+    /// Other names the command line accepts (Glorot for Xavier, Kaiming for He).
+    pub aliases: &'static [&'static str],
+}
+
+pub const INITS: &[InitChoice] = &[
+    InitChoice { name: "he-uniform", label: "He uniform (ReLU)", spec: Init::HeUniform, scale_field: None, aliases: &["kaiming-uniform"] },
+    InitChoice { name: "he-normal", label: "He normal (ReLU)", spec: Init::HeNormal, scale_field: None, aliases: &["kaiming-normal"] },
+    InitChoice { name: "xavier-uniform", label: "Xavier uniform (tanh)", spec: Init::XavierUniform, scale_field: None, aliases: &["glorot-uniform"] },
+    InitChoice { name: "xavier-normal", label: "Xavier normal (tanh)", spec: Init::XavierNormal, scale_field: None, aliases: &["glorot-normal"] },
+    InitChoice { name: "uniform", label: "Uniform ±scale", spec: Init::Uniform { scale: 0.05 }, scale_field: Some("scale"), aliases: &[] },
+    InitChoice { name: "normal", label: "Normal, std = scale", spec: Init::Normal { std: 0.05 }, scale_field: Some("std"), aliases: &[] },
+];
+
+pub const SCHEDULES: &[Choice<Schedule>] = &[
+    Choice { name: "constant", label: "Constant", spec: Schedule::Constant },
+    Choice { name: "step", label: "Step (halve every 2 epochs)", spec: Schedule::Step { every_epochs: 2.0, factor: 0.5 } },
+    Choice { name: "cosine", label: "Cosine to 0", spec: Schedule::Cosine { min_factor: 0.0 } },
+    Choice { name: "warmup", label: "Linear warm-up (1 epoch)", spec: Schedule::Warmup { epochs: 1.0 } },
+    Choice { name: "one-cycle", label: "One-cycle", spec: Schedule::OneCycle },
+];
+
+/// A domain shift: its range, a sensible default strength, and how a run's
+/// description names the shifted images ("digits rotated 45°").
+#[derive(Debug, Clone, Serialize)]
+pub struct ShiftChoice {
+    pub name: &'static str,
+    pub kind: ShiftKind,
+    pub label: &'static str,
+    pub adjective: &'static str,
+    pub strength: Limit,
+}
+
+const fn shift_strength(default: f64, min: f64, max: f64, whole: bool, unit: &'static str) -> Limit {
+    Limit { field: "shift.strength", label: "shift strength", default: Some(default), min, max: Some(max), whole, unit, ..Limit::ANY }
+}
+
+pub const SHIFTS: &[ShiftChoice] = &[
+    ShiftChoice {
+        name: "rotate",
+        kind: ShiftKind::Rotate,
+        label: "Rotation",
+        adjective: "rotated",
+        strength: shift_strength(45.0, -180.0, 180.0, false, " degrees"),
+    },
+    ShiftChoice {
+        name: "invert",
+        kind: ShiftKind::Invert,
+        label: "Colour inversion",
+        adjective: "inverted",
+        strength: shift_strength(1.0, 0.0, 1.0, false, " (1 = fully inverted)"),
+    },
+    ShiftChoice {
+        name: "noise",
+        kind: ShiftKind::Noise,
+        label: "Background noise",
+        adjective: "noisy",
+        strength: shift_strength(0.3, 0.0, 1.0, false, " (noise standard deviation)"),
+    },
+    ShiftChoice {
+        name: "clutter",
+        kind: ShiftKind::Clutter,
+        label: "Background clutter",
+        adjective: "cluttered",
+        strength: shift_strength(2.0, 0.0, 5.0, false, " (tens of line segments)"),
+    },
+    ShiftChoice { name: "blur", kind: ShiftKind::Blur, label: "Blur", adjective: "blurred", strength: shift_strength(1.0, 0.0, 3.0, true, " pixels") },
+    ShiftChoice {
+        name: "thicken",
+        kind: ShiftKind::Thicken,
+        label: "Thicker strokes",
+        adjective: "thickened strokes",
+        strength: shift_strength(1.0, 0.0, 3.0, true, " pixels"),
+    },
+];
+
+pub fn shift(kind: ShiftKind) -> &'static ShiftChoice {
+    SHIFTS.iter().find(|s| s.kind == kind).expect("every shift kind is in the catalog")
+}
+
+/// One augmentation transform: its strength field (with the core's limit and
+/// the range a slider offers) and the field of its probability. Contrast has
+/// no probability of its own: it happens together with brightness.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transform {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub strength: Option<Limit>,
+    /// The part of the allowed range a slider offers (the useful part).
+    pub slider_max: f64,
+    pub slider_step: f64,
+    pub probability: Option<&'static str>,
+}
+
+const fn strength(field: &'static str, label: &'static str, max: f64) -> Option<Limit> {
+    Some(Limit { field, label, default: Some(0.0), min: 0.0, max: Some(max), ..Limit::ANY })
+}
+
+pub const TRANSFORMS: &[Transform] = &[
+    Transform {
+        name: "rotation",
+        label: "Rotation ±",
+        strength: strength("augment.rotation_deg", "rotation", 180.0),
+        slider_max: 45.0,
+        slider_step: 1.0,
+        probability: Some("rotation_p"),
+    },
+    Transform {
+        name: "zoom",
+        label: "Zoom ±",
+        strength: strength("augment.zoom", "zoom", 0.9),
+        slider_max: 0.5,
+        slider_step: 0.01,
+        probability: Some("zoom_p"),
+    },
+    Transform {
+        name: "translate",
+        label: "Shift ±",
+        strength: strength("augment.translate", "shift", 0.5),
+        slider_max: 0.3,
+        slider_step: 0.01,
+        probability: Some("translate_p"),
+    },
+    Transform { name: "flip", label: "Mirror left–right", strength: None, slider_max: 0.0, slider_step: 0.0, probability: Some("flip_p") },
+    Transform {
+        name: "brightness",
+        label: "Brightness ±",
+        strength: strength("augment.brightness", "brightness", 1.0),
+        slider_max: 0.5,
+        slider_step: 0.01,
+        probability: Some("color_p"),
+    },
+    Transform {
+        name: "contrast",
+        label: "Contrast ±",
+        strength: strength("augment.contrast", "contrast", 1.0),
+        slider_max: 0.5,
+        slider_step: 0.01,
+        probability: None,
+    },
+    Transform {
+        name: "noise",
+        label: "Noise σ",
+        strength: strength("augment.noise_std", "noise", 1.0),
+        slider_max: 0.3,
+        slider_step: 0.01,
+        probability: Some("noise_p"),
+    },
+    Transform {
+        name: "erase",
+        label: "Erasing, area",
+        strength: strength("augment.erase_area", "erasing", 1.0),
+        slider_max: 0.5,
+        slider_step: 0.01,
+        probability: Some("erase_p"),
+    },
+];
+
+/// Ready-made augmentation settings.
+pub fn augment_presets() -> Vec<Choice<AugmentConfig>> {
+    vec![
+        Choice { name: "standard", label: "Standard set (handwriting)", spec: AugmentConfig::standard() },
+        Choice { name: "none", label: "None", spec: AugmentConfig::default() },
+    ]
+}
+
+/// A model preset and its layers as built for the shipped 28×28 greyscale,
+/// ten-class data without dropout (dropout adds a layer after each hidden
+/// activation, which is why experiments name layers by role, not index).
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelChoice {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub layers: Vec<LayerRoleEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRoleEntry {
+    pub layer: &'static str,
+    pub role: Option<Role>,
+}
+
+pub const MODEL_PRESETS: &[(&str, &str)] = &[("mlp", "MLP 784-128-64-10"), ("lenet5", "LeNet-5 (CNN)"), ("lenet5_bn", "LeNet-5 + BatchNorm")];
+
+fn model_choices() -> Vec<ModelChoice> {
+    MODEL_PRESETS
+        .iter()
+        .map(|&(name, label)| {
+            let spec: ModelSpec = preset(name, Shape::new(1, 28, 28), 10, 0.0).expect("every preset builds");
+            let last = spec.layers.len() - 1;
+            let layers = spec.layers.iter().enumerate().map(|(i, l)| LayerRoleEntry { layer: l.type_name(), role: l.role(i == last) }).collect();
+            ModelChoice { name, label, layers }
+        })
+        .collect()
+}
+
+/// The allowed range of one numeric setting. `field` is its path in the run
+/// configuration (`TrainConfig` as JSON); `rule()` words the range the same
+/// way for the command line and the page.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Limit {
+    pub field: &'static str,
+    pub label: &'static str,
+    /// The value a new run starts with (`TrainConfig::default()`), if it has one.
+    pub default: Option<f64>,
+    pub min: f64,
+    pub min_exclusive: bool,
+    pub max: Option<f64>,
+    pub max_exclusive: bool,
+    pub whole: bool,
+    /// 0 switches the feature off (early stopping, gradual unfreezing).
+    pub zero_is_off: bool,
+    /// A noun for the value when it is not a plain number ("a multiplier").
+    pub noun: &'static str,
+    pub unit: &'static str,
+}
+
+impl Limit {
+    const ANY: Limit = Limit {
+        field: "",
+        label: "",
+        default: None,
+        min: f64::NEG_INFINITY,
+        min_exclusive: false,
+        max: None,
+        max_exclusive: false,
+        whole: false,
+        zero_is_off: false,
+        noun: "",
+        unit: "",
+    };
+
+    /// "must be a whole number from 1 to 200", "must be greater than 0", …
+    pub fn rule(&self) -> String {
+        let noun = match (self.whole, self.noun) {
+            (true, _) => "a whole number ",
+            (false, "") => "",
+            (false, noun) => noun,
+        };
+        let (min, unit) = (self.min, self.unit);
+        let off = if self.zero_is_off && min == 0.0 { " (off)" } else { "" };
+        match self.max {
+            None if self.min_exclusive => format!("must be {noun}greater than {min}{unit}"),
+            None => format!("must be {noun}≥ {min}{unit}"),
+            Some(max) if self.max_exclusive => format!("must be {noun}at least {min} and below {max}{unit}"),
+            Some(max) if self.min_exclusive => format!("must be {noun}greater than {min} and at most {max}{unit}"),
+            Some(max) => format!("must be {noun}from {min}{off} to {max}{unit}"),
+        }
+    }
+
+    pub fn allows(&self, value: f64) -> bool {
+        let above = if self.min_exclusive { value > self.min } else { value >= self.min };
+        let below = match self.max {
+            None => true,
+            Some(max) if self.max_exclusive => value < max,
+            Some(max) => value <= max,
+        };
+        value.is_finite() && above && below && (!self.whole || value.fract() == 0.0)
+    }
+
+    /// Checks `value`; the error names the field and the rule.
+    pub fn check(&self, value: impl Into<Checked>) -> Result<()> {
+        let Checked(value, shown) = value.into();
+        if self.allows(value) {
+            Ok(())
+        } else {
+            Err(Error::Setting { field: self.field.to_string(), label: self.label.to_string(), rule: self.rule(), got: shown })
+        }
+    }
+}
+
+/// A value to check against a limit, with how it is written back to the user
+/// (an `f32` shown as `0.3`, not as the `f64` it widens to).
+pub struct Checked(f64, String);
+
+impl From<f32> for Checked {
+    fn from(v: f32) -> Self {
+        Checked(v as f64, v.to_string())
+    }
+}
+impl From<u32> for Checked {
+    fn from(v: u32) -> Self {
+        Checked(v as f64, v.to_string())
+    }
+}
+impl From<u64> for Checked {
+    fn from(v: u64) -> Self {
+        Checked(v as f64, v.to_string())
+    }
+}
+impl From<usize> for Checked {
+    fn from(v: usize) -> Self {
+        Checked(v as f64, v.to_string())
+    }
+}
+
+/// The largest seed a page link or JSON number carries exactly (2⁵³ − 1).
+const MAX_EXACT_SEED: f64 = 9_007_199_254_740_991.0;
+
+/// The limits of the run configuration's own numeric fields, by name (see `limit`).
+pub mod limits {
+    use super::Limit;
+
+    pub const LR: Limit = Limit { field: "lr", label: "learning rate", default: Some(0.001), min: 0.0, min_exclusive: true, ..Limit::ANY };
+    pub const BATCH_SIZE: Limit = Limit { field: "batch_size", label: "batch size", default: Some(32.0), min: 0.0, whole: true, ..Limit::ANY };
+    pub const EPOCHS: Limit = Limit { field: "epochs", label: "epochs", default: Some(5.0), min: 1.0, max: Some(200.0), whole: true, ..Limit::ANY };
+    pub const L1: Limit = Limit { field: "l1", label: "L1", default: Some(0.0), min: 0.0, ..Limit::ANY };
+    pub const L2: Limit = Limit { field: "l2", label: "L2", default: Some(0.0), min: 0.0, ..Limit::ANY };
+    pub const DROPOUT: Limit = Limit { field: "dropout", label: "dropout", default: Some(0.0), min: 0.0, max: Some(1.0), max_exclusive: true, ..Limit::ANY };
+    pub const SEED: Limit = Limit { field: "seed", label: "seed", default: Some(1.0), min: 0.0, max: Some(super::MAX_EXACT_SEED), whole: true, ..Limit::ANY };
+    pub const INIT_SCALE: Limit = Limit { field: "init.scale", label: "initialisation scale", default: Some(0.05), min: 0.0, ..Limit::ANY };
+    pub const EVALS_PER_EPOCH: Limit =
+        Limit { field: "evals_per_epoch", label: "evaluations per epoch", default: Some(4.0), min: 1.0, max: Some(1000.0), whole: true, ..Limit::ANY };
+    pub const EVAL_CHUNK: Limit = Limit { field: "eval_chunk", label: "evaluation chunk", default: Some(250.0), min: 1.0, whole: true, ..Limit::ANY };
+    pub const TRAIN_LIMIT: Limit = Limit { field: "train_limit", label: "training images", min: 1.0, whole: true, ..Limit::ANY };
+    pub const LABELS_PER_CLASS: Limit =
+        Limit { field: "labels_per_class", label: "labelled images per class", default: Some(10.0), min: 1.0, max: Some(500.0), whole: true, ..Limit::ANY };
+    pub const EARLY_STOPPING: Limit = Limit {
+        field: "early_stopping",
+        label: "early stopping patience",
+        default: Some(0.0),
+        min: 0.0,
+        max: Some(100.0),
+        whole: true,
+        zero_is_off: true,
+        ..Limit::ANY
+    };
+    pub const UNFREEZE_EVERY: Limit = Limit {
+        field: "unfreeze_every",
+        label: "gradual unfreezing interval",
+        default: Some(0.0),
+        min: 0.0,
+        max: Some(200.0),
+        whole: true,
+        zero_is_off: true,
+        unit: " epochs",
+        ..Limit::ANY
+    };
+    pub const PRETRAINED_LR: Limit = Limit {
+        field: "pretrained_lr",
+        label: "pretrained layers’ learning-rate multiplier",
+        default: Some(1.0),
+        min: 0.0,
+        max: Some(10.0),
+        noun: "a multiplier ",
+        ..Limit::ANY
+    };
+    pub const LAYER_LR: Limit = Limit {
+        field: "layer_lr.multiplier",
+        label: "layer learning-rate multiplier",
+        default: Some(1.0),
+        min: 0.0,
+        max: Some(10.0),
+        noun: "a multiplier ",
+        ..Limit::ANY
+    };
+    pub const MOMENTUM: Limit = Limit { field: "optimizer.momentum", label: "momentum", min: 0.0, max: Some(1.0), max_exclusive: true, ..Limit::ANY };
+    /// β₁, β₂, ρ: decay rates of running averages.
+    pub const DECAY: Limit = Limit { field: "optimizer", label: "decay rate", min: 0.0, max: Some(1.0), max_exclusive: true, ..Limit::ANY };
+    pub const EPS: Limit = Limit { field: "optimizer.eps", label: "ε", min: 0.0, min_exclusive: true, ..Limit::ANY };
+    pub const PROBABILITY: Limit = Limit { field: "augment", label: "probability", default: Some(0.0), min: 0.0, max: Some(1.0), ..Limit::ANY };
+
+    /// Every limit the page's form uses, in one list.
+    pub const ALL: &[Limit] = &[
+        LR,
+        BATCH_SIZE,
+        EPOCHS,
+        L1,
+        L2,
+        DROPOUT,
+        SEED,
+        INIT_SCALE,
+        EVALS_PER_EPOCH,
+        EVAL_CHUNK,
+        TRAIN_LIMIT,
+        LABELS_PER_CLASS,
+        EARLY_STOPPING,
+        UNFREEZE_EVERY,
+        PRETRAINED_LR,
+        LAYER_LR,
+        MOMENTUM,
+        EPS,
+    ];
+}
+
+/// A copy of `limit` for another field (β₁ and β₂ share one range).
+pub const fn renamed(limit: Limit, field: &'static str, label: &'static str) -> Limit {
+    Limit { field, label, ..limit }
+}
+
+/// The rules for a dataset made of the user's own images (`data::images`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnImageRules {
+    /// 3 to train, 1 to validate, 1 to test.
+    pub min_per_class: usize,
+    /// Share of each class held out for validation and again for test (at least one image each).
+    pub held_out_share: f64,
+    pub max_images: usize,
+    pub max_classes: usize,
+    pub max_class_name_bytes: usize,
+}
+
+pub const OWN_IMAGES: OwnImageRules = OwnImageRules { min_per_class: 5, held_out_share: 0.1, max_images: 10_000, max_classes: 50, max_class_name_bytes: 255 };
+
+/// Everything above in one serialisable object: what `catalog()` hands the page
+/// and `finetune-lab catalog` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    pub optimizers: &'static [Choice<OptimizerSpec>],
+    pub inits: &'static [InitChoice],
+    pub schedules: &'static [Choice<Schedule>],
+    pub shifts: &'static [ShiftChoice],
+    pub transforms: &'static [Transform],
+    pub augment_presets: Vec<Choice<AugmentConfig>>,
+    pub models: Vec<ModelChoice>,
+    pub roles: &'static [Role],
+    pub limits: &'static [Limit],
+    pub own_images: OwnImageRules,
+    pub train_pools: &'static [&'static str],
+}
+
+pub fn catalog() -> Catalog {
+    Catalog {
+        optimizers: OPTIMIZERS,
+        inits: INITS,
+        schedules: SCHEDULES,
+        shifts: SHIFTS,
+        transforms: TRANSFORMS,
+        augment_presets: augment_presets(),
+        models: model_choices(),
+        roles: Role::ALL,
+        limits: limits::ALL,
+        own_images: OWN_IMAGES,
+        train_pools: TRAIN_POOLS,
+    }
+}
+
+pub const TRAIN_POOLS: &[&str] = &["all", "source", "target"];
+
+/// Looks `name` up in `table`; the error lists every known name.
+fn find<'a, T>(table: &'a [T], name: &str, what: &str, name_of: impl Fn(&T) -> bool, names: impl Iterator<Item = &'static str>) -> Result<&'a T> {
+    table.iter().find(|c| name_of(c)).ok_or_else(|| Error::Config(format!("unknown {what} '{name}' (known: {})", names.collect::<Vec<_>>().join(", "))))
+}
+
+pub fn optimizer(name: &str) -> Result<OptimizerSpec> {
+    find(OPTIMIZERS, name, "optimizer", |c| c.name == name, OPTIMIZERS.iter().map(|c| c.name)).map(|c| c.spec)
+}
+
+pub fn schedule(name: &str) -> Result<Schedule> {
+    find(SCHEDULES, name, "schedule", |c| c.name == name, SCHEDULES.iter().map(|c| c.name)).map(|c| c.spec)
+}
+
+/// An initialiser by name or alias; `scale` goes to the plain random ones.
+pub fn init(name: &str, scale: f32) -> Result<Init> {
+    let choice = find(INITS, name, "initialiser", |c| c.name == name || c.aliases.contains(&name), INITS.iter().map(|c| c.name))?;
+    let init = match choice.spec {
+        Init::Uniform { .. } => Init::Uniform { scale },
+        Init::Normal { .. } => Init::Normal { std: scale },
+        other => other,
+    };
+    init.validate()?;
+    Ok(init)
+}
+
+pub fn shift_named(name: &str) -> Result<&'static ShiftChoice> {
+    find(SHIFTS, name, "domain shift", |c| c.name == name, SHIFTS.iter().map(|c| c.name))
+}
+
+pub fn augment_preset(name: &str) -> Result<AugmentConfig> {
+    let presets = augment_presets();
+    let names: Vec<&'static str> = presets.iter().map(|c| c.name).collect();
+    presets
+        .into_iter()
+        .find(|c| c.name == name)
+        .map(|c| c.spec)
+        .ok_or_else(|| Error::Config(format!("unknown augmentation preset '{name}' (known: {})", names.join(", "))))
+}
+
+/// Names of a table, for the command line's `--help` and value checks.
+pub fn names<T>(table: &[Choice<T>]) -> Vec<&'static str> {
+    table.iter().map(|c| c.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_read_as_the_page_words_them() {
+        assert_eq!(limits::LR.rule(), "must be greater than 0");
+        assert_eq!(limits::EPOCHS.rule(), "must be a whole number from 1 to 200");
+        assert_eq!(limits::DROPOUT.rule(), "must be at least 0 and below 1");
+        assert_eq!(limits::EARLY_STOPPING.rule(), "must be a whole number from 0 (off) to 100");
+        assert_eq!(limits::PRETRAINED_LR.rule(), "must be a multiplier from 0 to 10");
+        assert_eq!(shift(ShiftKind::Blur).strength.rule(), "must be a whole number from 0 to 3 pixels");
+        assert_eq!(limits::BATCH_SIZE.rule(), "must be a whole number ≥ 0");
+    }
+
+    #[test]
+    fn limits_check_bounds_wholeness_and_finiteness() {
+        assert!(limits::DROPOUT.check(0.0f32).is_ok());
+        let err = limits::DROPOUT.check(1.0f32).unwrap_err();
+        assert_eq!(err, Error::Setting { field: "dropout".into(), label: "dropout".into(), rule: "must be at least 0 and below 1".into(), got: "1".into() });
+        assert_eq!(err.to_string(), "configuration: dropout (dropout) must be at least 0 and below 1, got 1");
+        assert!(limits::LR.check(0.0f32).is_err() && limits::LR.check(f32::NAN).is_err() && limits::LR.check(1e-6f32).is_ok());
+        assert!(shift(ShiftKind::Blur).strength.check(1.5f32).is_err());
+        assert!(limits::EPOCHS.check(201u32).is_err() && limits::EPOCHS.check(200u32).is_ok());
+    }
+
+    #[test]
+    fn every_named_choice_resolves_and_unknown_names_list_the_known_ones() {
+        for c in OPTIMIZERS {
+            assert_eq!(optimizer(c.name).unwrap(), c.spec);
+            c.spec.validate().unwrap();
+        }
+        for c in SCHEDULES {
+            assert_eq!(schedule(c.name).unwrap(), c.spec);
+        }
+        assert_eq!(init("kaiming-uniform", 0.0).unwrap(), Init::HeUniform);
+        assert_eq!(init("normal", 0.2).unwrap(), Init::Normal { std: 0.2 });
+        let err = optimizer("lion").unwrap_err().to_string();
+        assert!(err.contains("lion") && err.contains("adagrad"), "{err}");
+        for s in SHIFTS {
+            assert!(s.strength.allows(s.strength.default.unwrap()), "{}: default inside its range", s.name);
+        }
+    }
+
+    #[test]
+    fn defaults_in_the_catalog_are_the_configs_defaults() {
+        let d = crate::TrainConfig::default();
+        assert_eq!(limits::LR.default.map(|v| v as f32), Some(d.lr));
+        assert_eq!(limits::BATCH_SIZE.default, Some(d.batch_size as f64));
+        assert_eq!(limits::EPOCHS.default, Some(d.epochs as f64));
+        assert_eq!(limits::SEED.default, Some(d.seed as f64));
+        assert_eq!(limits::EVALS_PER_EPOCH.default, Some(d.evals_per_epoch as f64));
+        assert_eq!(limits::EVAL_CHUNK.default, Some(d.eval_chunk as f64));
+        assert_eq!(limits::PRETRAINED_LR.default, Some(d.pretrained_lr as f64));
+        assert_eq!(limits::DROPOUT.default, Some(d.dropout as f64));
+        for limit in limits::ALL {
+            if let Some(v) = limit.default {
+                assert!(limit.allows(v), "{}: default {v} inside its range", limit.field);
+            }
+        }
+    }
+
+    #[test]
+    fn model_presets_name_each_layer_role() {
+        let lenet = model_choices().into_iter().find(|m| m.name == "lenet5").unwrap();
+        let roles: Vec<Option<Role>> = lenet.layers.iter().map(|l| l.role).collect();
+        use Role::*;
+        assert_eq!(roles, [Some(Conv), None, None, Some(Conv), None, None, None, Some(Dense), None, Some(Dense), None, Some(Head)]);
+        serde_json::to_string(&catalog()).unwrap();
+    }
+}

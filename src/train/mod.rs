@@ -1,0 +1,341 @@
+//! The trainer: runs a configured training job one small unit of work at a
+//! time (a training step, or a chunk of the validation set), so a caller that
+//! must stay responsive — the Web Worker — can interleave messages between
+//! units. No I/O and no clocks here: the caller measures time.
+//!
+//! One concept per file: `config` (the run's settings and their validation),
+//! `setup` (building the model and choosing the images), `metrics` (what a
+//! run reports), `evaluate` (measuring held-out images), `forgetting` (the
+//! source-task meter), `early_stopping`; this file is the tick loop.
+
+mod config;
+mod early_stopping;
+mod evaluate;
+mod forgetting;
+mod metrics;
+mod setup;
+
+pub use config::{LayerRate, TrainConfig};
+pub use evaluate::{evaluate, per_class_accuracy, AccuracyReport, ClassAccuracy};
+pub use metrics::{EvalRecord, TrainerStatus, WindowStats};
+pub use setup::{describe, RunPlan, Start};
+
+use std::sync::Arc;
+
+use rand::seq::SliceRandom;
+
+use crate::data::augment::augment;
+use crate::data::{Dataset, Split};
+use crate::error::{Error, Result};
+use crate::loss::softmax_cross_entropy;
+use crate::model::Sequential;
+use crate::nn::Mode;
+use crate::optim::{OptimizerState, Penalty};
+use crate::rng::{stream, Rng, AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM};
+use early_stopping::EarlyStopping;
+use forgetting::ForgettingMeter;
+use metrics::Running;
+
+/// What one call of [`Trainer::tick`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tick {
+    /// One optimiser step on this many images.
+    Trained { images: usize },
+    /// A chunk of the validation set was measured; more follow.
+    Evaluating,
+    /// The validation set was finished.
+    Evaluated(EvalRecord),
+    /// Every epoch is done; nothing happened.
+    Done,
+}
+
+/// An evaluation under way: how far through the validation set, and its sums so far.
+struct PendingEval {
+    position: usize,
+    totals: Running,
+}
+
+impl PendingEval {
+    fn start() -> Self {
+        PendingEval { position: 0, totals: Running::default() }
+    }
+}
+
+pub struct Trainer {
+    config: TrainConfig,
+    dataset: Arc<Dataset>,
+    model: Sequential,
+    optimizer: OptimizerState,
+    train_indices: Vec<usize>,
+    val_indices: Vec<usize>,
+    /// This epoch's shuffled order of `train_indices`.
+    order: Vec<usize>,
+    shuffle_rng: Rng,
+    dropout_rng: Rng,
+    augment_rng: Rng,
+    batch_size: usize,
+    steps_per_epoch: u64,
+    step: u64,
+    /// Position in `order` within the current epoch.
+    cursor: usize,
+    examples_seen: u64,
+    pending_eval: Option<PendingEval>,
+    since_eval: Running,
+    window: Running,
+    evals: Vec<EvalRecord>,
+    early_stopping: EarlyStopping,
+    forgetting: Option<ForgettingMeter>,
+}
+
+impl Trainer {
+    /// A run from random weights (the configuration's preset or spec).
+    pub fn new(config: TrainConfig, dataset: Arc<Dataset>) -> Result<Self> {
+        Self::start(config, dataset, Start::Scratch)
+    }
+
+    /// Fine-tuning: starts from `base`'s weights. When the dataset's classes
+    /// differ from the base's (or `new_head` is set), the last layer is
+    /// replaced by a freshly initialised one with one output per class.
+    pub fn from_base(config: TrainConfig, dataset: Arc<Dataset>, base: &Sequential, new_head: bool) -> Result<Self> {
+        Self::start(config, dataset, Start::Base { model: base, new_head })
+    }
+
+    fn start(config: TrainConfig, dataset: Arc<Dataset>, start: Start) -> Result<Self> {
+        config.validate()?;
+        let model = setup::build_model(&config, dataset.shape, dataset.classes(), &start)?;
+        let optimizer = OptimizerState::new(config.optimizer, &model)?;
+        let dataset = match &config.shift {
+            Some(shift) => Arc::new(shift.apply_to(&dataset)?),
+            None => dataset,
+        };
+        let train_indices = setup::training_images(&config, &dataset)?;
+        let val_indices = dataset.indices(Split::Validation);
+        let batch_size = if config.batch_size == 0 { train_indices.len() } else { config.batch_size.min(train_indices.len()) };
+        let steps_per_epoch = train_indices.len().div_ceil(batch_size) as u64;
+        Ok(Trainer {
+            shuffle_rng: stream(config.seed, SHUFFLE_STREAM),
+            dropout_rng: stream(config.seed, DROPOUT_STREAM),
+            augment_rng: stream(config.seed, AUGMENT_STREAM),
+            order: Vec::new(),
+            config,
+            dataset,
+            model,
+            optimizer,
+            train_indices,
+            val_indices,
+            batch_size,
+            steps_per_epoch,
+            step: 0,
+            cursor: 0,
+            examples_seen: 0,
+            // Measure the untrained model first, so every chart starts at step 0.
+            pending_eval: Some(PendingEval::start()),
+            since_eval: Running::default(),
+            window: Running::default(),
+            evals: Vec::new(),
+            early_stopping: EarlyStopping::default(),
+            forgetting: None,
+        })
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    pub fn model(&self) -> &Sequential {
+        &self.model
+    }
+    pub fn model_mut(&mut self) -> &mut Sequential {
+        &mut self.model
+    }
+    pub fn dataset(&self) -> &Arc<Dataset> {
+        &self.dataset
+    }
+    pub fn total_steps(&self) -> u64 {
+        self.steps_per_epoch * self.config.epochs as u64
+    }
+    pub fn is_done(&self) -> bool {
+        (self.early_stopping.stopped || self.step >= self.total_steps()) && self.pending_eval.is_none()
+    }
+    pub fn train_size(&self) -> usize {
+        self.train_indices.len()
+    }
+
+    pub fn status(&self) -> TrainerStatus {
+        TrainerStatus {
+            step: self.step,
+            total_steps: self.total_steps(),
+            epoch: self.epoch(),
+            epochs: self.config.epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            batch_size: self.batch_size,
+            train_images: self.train_indices.len(),
+            examples_seen: self.examples_seen,
+            done: self.is_done(),
+            stopped_early: self.early_stopping.stopped,
+            best_step: self.early_stopping.best_step(),
+        }
+    }
+
+    fn epoch(&self) -> f64 {
+        self.step as f64 / self.steps_per_epoch as f64
+    }
+
+    /// Does one unit of work. A non-finite loss stops the step before the
+    /// weights change and is reported as [`Error::Diverged`].
+    pub fn tick(&mut self) -> Result<Tick> {
+        if self.pending_eval.is_some() {
+            return Ok(self.evaluate_chunk());
+        }
+        if self.is_done() {
+            return Ok(Tick::Done);
+        }
+        self.train_step()
+    }
+
+    /// Runs until one training step has been taken and any evaluation it
+    /// triggered has finished (the page's "Step" button).
+    pub fn step_once(&mut self) -> Result<Vec<Tick>> {
+        let mut ticks = Vec::new();
+        // Finish an evaluation already under way, then train one step.
+        loop {
+            let tick = self.tick()?;
+            ticks.push(tick);
+            if matches!(tick, Tick::Trained { .. } | Tick::Done) {
+                break;
+            }
+        }
+        while self.pending_eval.is_some() {
+            ticks.push(self.tick()?);
+        }
+        Ok(ticks)
+    }
+
+    fn train_step(&mut self) -> Result<Tick> {
+        if self.cursor == 0 {
+            self.order.clone_from(&self.train_indices);
+            self.order.shuffle(&mut self.shuffle_rng);
+        }
+        let end = (self.cursor + self.batch_size).min(self.order.len());
+        let (mut x, labels) = self.dataset.batch(&self.order[self.cursor..end]);
+        let images = labels.len();
+        if !self.config.augment.is_identity() {
+            for mut row in x.rows_mut() {
+                augment(row.as_slice_mut().expect("fresh array"), self.dataset.shape, &self.config.augment, &mut self.augment_rng);
+            }
+        }
+
+        self.model.zero_grads();
+        let logits = self.model.forward(x, &mut Mode::Train { rng: &mut self.dropout_rng });
+        let out = softmax_cross_entropy(&logits, &labels);
+        if !out.loss.is_finite() {
+            // The weights are untouched; the forward pass's caches are dropped.
+            self.model.clear_cache();
+            return Err(Error::Diverged { step: self.step + 1, loss: out.loss });
+        }
+        self.model.backward(out.grad);
+        let lr = self.config.lr * self.config.schedule.factor(self.step, self.total_steps(), self.steps_per_epoch);
+        self.optimizer.apply_step(&mut self.model, lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
+
+        self.since_eval.add(out.loss, out.correct, images);
+        self.window.add(out.loss, out.correct, images);
+        self.step += 1;
+        self.examples_seen += images as u64;
+        self.cursor = end;
+        if self.cursor >= self.order.len() {
+            self.cursor = 0;
+            self.unfreeze_on_schedule();
+        }
+        if self.evaluation_due() {
+            self.pending_eval = Some(PendingEval::start());
+        }
+        Ok(Tick::Trained { images })
+    }
+
+    /// True after the step that ends each of the `evals_per_epoch` equal parts of an epoch.
+    fn evaluation_due(&self) -> bool {
+        let per_epoch = (self.config.evals_per_epoch.max(1) as u64).min(self.steps_per_epoch);
+        let local = (self.step - 1) % self.steps_per_epoch + 1;
+        local == self.steps_per_epoch || (local * per_epoch) / self.steps_per_epoch > ((local - 1) * per_epoch) / self.steps_per_epoch
+    }
+
+    fn evaluate_chunk(&mut self) -> Tick {
+        let pending = self.pending_eval.as_mut().expect("an evaluation is pending");
+        let end = (pending.position + self.config.eval_chunk).min(self.val_indices.len());
+        let (x, labels) = self.dataset.batch(&self.val_indices[pending.position..end]);
+        let logits = self.model.forward(x, &mut Mode::Eval);
+        let out = softmax_cross_entropy(&logits, &labels);
+        pending.totals.add(out.loss, out.correct, labels.len());
+        pending.position = end;
+        if end < self.val_indices.len() {
+            return Tick::Evaluating;
+        }
+        let (val_loss, val_acc) = pending.totals.means().expect("validation set is not empty");
+        self.pending_eval = None;
+        let train = self.since_eval.means();
+        self.since_eval = Running::default();
+        let record = EvalRecord {
+            epoch: self.epoch(),
+            step: self.step,
+            examples_seen: self.examples_seen,
+            train_loss: train.map(|t| t.0),
+            train_acc: train.map(|t| t.1),
+            val_loss,
+            val_acc,
+            source_acc: self.forgetting.as_mut().and_then(|meter| meter.measure(&self.model)),
+        };
+        self.evals.push(record);
+        if let Some(patience) = self.config.patience() {
+            let more_to_come = self.step < self.total_steps();
+            self.early_stopping.observe(&record, &mut self.model, patience, more_to_come);
+        }
+        Tick::Evaluated(record)
+    }
+
+    /// Gradual unfreezing: after every `unfreeze_every` completed epochs, the
+    /// highest frozen layer with parameters starts learning.
+    fn unfreeze_on_schedule(&mut self) {
+        let Some(every) = self.config.unfreeze_interval() else { return };
+        let epochs_done = self.step / self.steps_per_epoch;
+        if !epochs_done.is_multiple_of(every as u64) {
+            return;
+        }
+        let next = (0..self.model.slots().len()).rev().find(|&i| self.model.slots()[i].has_params() && self.model.slots()[i].frozen);
+        if let Some(layer) = next {
+            self.model.set_frozen(layer, false).expect("the layer has parameters");
+        }
+    }
+
+    /// Starts measuring forgetting: from now on every evaluation also reports
+    /// the accuracy of `base`'s own head, on top of this trainer's current
+    /// backbone (every layer but the last), on `source`'s test split. `base`
+    /// is the model this trainer was fine-tuned from and `source` the dataset
+    /// (classes in the base's output order) it was trained on.
+    pub fn meter_forgetting(&mut self, base: &Sequential, source: Arc<Dataset>) -> Result<()> {
+        let mut meter = ForgettingMeter::new(&self.model, base, source, self.config.eval_chunk)?;
+        // The first record (before any step) was measured without the meter; measure it now.
+        if let Some(first) = self.evals.first_mut().filter(|r| r.step == 0) {
+            first.source_acc = meter.measure(&self.model);
+        }
+        self.forgetting = Some(meter);
+        Ok(())
+    }
+
+    /// Mean training loss and accuracy since the last call, if any step ran.
+    pub fn take_window(&mut self) -> Option<WindowStats> {
+        let (loss, acc) = self.window.means()?;
+        let stats = WindowStats { step: self.step, epoch: self.epoch(), examples_seen: self.examples_seen, loss, acc, steps: self.window.steps };
+        self.window = Running::default();
+        Some(stats)
+    }
+
+    /// Evaluation records produced since the last call.
+    pub fn take_evals(&mut self) -> Vec<EvalRecord> {
+        std::mem::take(&mut self.evals)
+    }
+
+    /// Loss and accuracy of the current model on a whole split, in one go.
+    pub fn evaluate_split(&mut self, split: Split) -> Option<(f32, f32)> {
+        let indices = self.dataset.indices(split);
+        evaluate(&mut self.model, &self.dataset, &indices, self.config.eval_chunk)
+    }
+}
