@@ -3,33 +3,35 @@
 // training images next to the same images augmented by the core, redrawn
 // as the sliders move.
 
-// key → [label, strength field, max, step, probability field, format]
-const TRANSFORMS = [
-  ['rotation', 'Rotation ±', 'rotation_deg', 45, 1, 'rotation_p', (v) => `${v}°`],
-  ['zoom', 'Zoom ±', 'zoom', 0.5, 0.01, 'zoom_p', (v) => `${Math.round(v * 100)} %`],
-  ['translate', 'Shift ±', 'translate', 0.3, 0.01, 'translate_p', (v) => `${Math.round(v * 100)} %`],
-  ['flip', 'Mirror left–right', null, 0, 0, 'flip_p', () => ''],
-  ['brightness', 'Brightness ±', 'brightness', 0.5, 0.01, 'color_p', (v) => v.toFixed(2)],
-  ['contrast', 'Contrast ±', 'contrast', 0.5, 0.01, null, (v) => v.toFixed(2)], // happens with brightness
-  ['noise', 'Noise σ', 'noise_std', 0.3, 0.01, 'noise_p', (v) => v.toFixed(2)],
-  ['erase', 'Erasing, area', 'erase_area', 0.5, 0.01, 'erase_p', (v) => `${Math.round(v * 100)} %`],
-];
+import { augmentPreset, catalog } from './catalog.js';
 
-// The core's AugmentConfig::standard(), for handwriting.
-export const STANDARD_AUGMENTATION = {
-  rotation_deg: 12, rotation_p: 0.8, zoom: 0.1, zoom_p: 0.8, translate: 0.1, translate_p: 0.8,
-  noise_std: 0.05, noise_p: 0.3, erase_area: 0.15, erase_p: 0.3,
+// The transforms, their fields and ranges, and the standard set are the
+// core's catalog (src/catalog.rs); how each value reads is this panel's.
+const FORMATS = {
+  rotation: (v) => `${v}°`,
+  zoom: (v) => `${Math.round(v * 100)} %`,
+  translate: (v) => `${Math.round(v * 100)} %`,
+  flip: () => '',
+  brightness: (v) => v.toFixed(2),
+  contrast: (v) => v.toFixed(2),
+  noise: (v) => v.toFixed(2),
+  erase: (v) => `${Math.round(v * 100)} %`,
 };
+const format = (name) => FORMATS[name] || ((v) => String(v));
+// A strength's field in AugmentConfig: the catalog names it by its path in the run configuration.
+const strengthField = (t) => (t.strength ? t.strength.field.replace(/^augment\./, '') : null);
 
 const PREVIEW_COUNT = 8;
 
 // "rotation ±12° (p 0.8), zoom ±10 % (p 0.8)" — for the runs list; '' when none.
 export function describeAugment(augment = {}) {
   const parts = [];
-  for (const [, label, strength, , , p, format] of TRANSFORMS) {
-    const chance = p ? augment[p] || 0 : augment.color_p || 0;
+  for (const t of catalog().transforms) {
+    const strength = strengthField(t);
+    // Contrast has no probability of its own: it happens with brightness.
+    const chance = t.probability ? augment[t.probability] || 0 : augment.color_p || 0;
     const amount = strength ? augment[strength] || 0 : 1;
-    if (chance > 0 && amount > 0) parts.push(`${label.toLowerCase()}${strength ? format(amount) : ''} (p ${chance})`);
+    if (chance > 0 && amount > 0) parts.push(`${t.label.toLowerCase()}${strength ? format(t.name)(amount) : ''} (p ${chance})`);
   }
   return parts.length ? `augmentation: ${parts.join(', ')}` : '';
 }
@@ -41,19 +43,7 @@ export class AugmentPanel {
     this.requestPreview = requestPreview; // (augment, count, seed) → Promise<{shape, bytes}>
     this.seed = 1;
     this.inputs = new Map(); // field → range input
-    const rows = fieldset.querySelector('.augment-rows');
-    for (const [key, label, strength, max, step, p, format] of TRANSFORMS) {
-      const row = document.createElement('div');
-      row.className = 'augment-row';
-      const name = Object.assign(document.createElement('span'), { className: 'augment-name', textContent: label });
-      row.append(name);
-      if (strength) row.append(this.slider(key, strength, max, step, format));
-      else row.append(document.createElement('span'));
-      if (p) row.append(this.slider(`${key}-p`, p, 1, 0.05, (v) => `p ${v}`));
-      else row.append(Object.assign(document.createElement('span'), { className: 'augment-shared', textContent: 'with brightness' }));
-      rows.append(row);
-    }
-    fieldset.querySelector('[data-testid="augment-standard"]').addEventListener('click', () => this.set(STANDARD_AUGMENTATION));
+    fieldset.querySelector('[data-testid="augment-standard"]').addEventListener('click', () => this.set(augmentPreset('standard')));
     fieldset.querySelector('[data-testid="augment-none"]').addEventListener('click', () => this.set({}));
     previewRoot.querySelector('[data-testid="preview-other"]').addEventListener('click', () => {
       this.seed += 1;
@@ -61,6 +51,22 @@ export class AugmentPanel {
     });
     this.pending = false;
     this.inFlight = false;
+  }
+
+  // One row per transform of the core's catalog: its strength and its probability.
+  useCatalog() {
+    const rows = this.fieldset.querySelector('.augment-rows');
+    const built = catalog().transforms.map((t) => {
+      const row = document.createElement('div');
+      row.className = 'augment-row';
+      row.append(Object.assign(document.createElement('span'), { className: 'augment-name', textContent: t.label }));
+      if (t.strength) row.append(this.slider(t.name, strengthField(t), t.slider_max, t.slider_step, format(t.name)));
+      else row.append(document.createElement('span'));
+      if (t.probability) row.append(this.slider(`${t.name}-p`, t.probability, 1, 0.05, (v) => `p ${v}`));
+      else row.append(Object.assign(document.createElement('span'), { className: 'augment-shared', textContent: 'with brightness' }));
+      return row;
+    });
+    rows.replaceChildren(...built);
   }
 
   slider(key, field, max, step, format) {

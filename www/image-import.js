@@ -2,11 +2,10 @@
 // them in the browser (createImageBitmap) and resizing them on an offscreen
 // canvas to both input forms the models take. Nothing leaves the machine.
 
+// What the browser decodes; how many images and classes a dataset may hold is the core's (catalog.own_images).
 export const LIMITS = {
   fileBytes: 20 * 1024 * 1024, // 20 MB per file
   side: 8000, // pixels per side, after decoding
-  images: 10000, // images in all classes together
-  classes: 50,
 };
 
 const IMAGE_TYPES = /^image\//;

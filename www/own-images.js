@@ -3,8 +3,18 @@
 // Teachable Machine); a summary of each class (count, thumbnails, split); and
 // every problem told plainly. A problem never discards what was loaded.
 
-import { decodeImage, groupByFolder, readDroppedFolder, LIMITS } from './image-import.js';
-import { encodeDataset, splitCounts, MIN_IMAGES_PER_CLASS } from './dataset-file.js';
+import { decodeImage, groupByFolder, readDroppedFolder } from './image-import.js';
+import { catalog } from './catalog.js';
+
+// The core's rules for a dataset of one's own images (catalog.own_images):
+// it decides the split when it builds the dataset; the summary shows the
+// counts that rule gives as images are added, before any dataset exists.
+const rules = () => catalog().own_images;
+function splitCounts(n) {
+  if (n < rules().min_per_class) return [n, 0, 0];
+  const held = Math.max(1, Math.round(n * rules().held_out_share));
+  return [n - 2 * held, held, held];
+}
 
 export const OWN_DATASET = 'own';
 const FORMS = {
@@ -62,20 +72,29 @@ export class OwnImages {
   // Why these images cannot be trained on yet, or null.
   problem() {
     if (this.classes.length < 2) return `add at least two classes (you have ${this.classes.length})`;
-    const small = this.classes.find((c) => c.images.length < MIN_IMAGES_PER_CLASS);
+    const min = rules().min_per_class;
+    const small = this.classes.find((c) => c.images.length < min);
     if (small) {
-      return `class “${small.name}” has ${small.images.length} image${small.images.length === 1 ? '' : 's'}; each class needs at least ${MIN_IMAGES_PER_CLASS} (3 to train, 1 to validate, 1 to test)`;
+      return `class “${small.name}” has ${small.images.length} image${small.images.length === 1 ? '' : 's'}; each class needs at least ${min} (3 to train, 1 to validate, 1 to test)`;
     }
     return null;
   }
 
-  // The dataset file for `form` ('grey28' | 'rgb32').
-  datasetBytes(form) {
+  // The images in `form` ('grey28' | 'rgb32') as the core builds a dataset
+  // from them (DatasetHandle.fromImages): the classes with their file names,
+  // and every image's pixels one after another, class after class.
+  datasetImages(form) {
     const { shape, field } = FORMS[form];
-    return encodeDataset({
-      shape,
-      classes: this.classes.map((c) => ({ name: c.name, images: c.images.map((img) => ({ name: img.name, pixels: img[field] })) })),
-    });
+    const size = shape[0] * shape[1] * shape[2];
+    const pixels = new Uint8Array(this.imageCount() * size);
+    let at = 0;
+    for (const c of this.classes) {
+      for (const img of c.images) {
+        pixels.set(img[field], at);
+        at += size;
+      }
+    }
+    return { shape, classes: this.classes.map((c) => ({ name: c.name, files: c.images.map((img) => img.name) })), pixels };
   }
 
   formLabel(form) {
@@ -88,7 +107,7 @@ export class OwnImages {
     if (new TextEncoder().encode(name).length > 255) return this.report([{ text: `The class name “${name.slice(0, 40)}…” is too long (255 bytes at most).` }]), false;
     const clash = this.classes.find((c) => sameName(c.name, name));
     if (clash) return this.report([{ text: `There is already a class named “${clash.name}”; class names must differ (not only in upper/lower case).` }]), false;
-    if (this.classes.length >= LIMITS.classes) return this.report([{ text: `At most ${LIMITS.classes} classes.` }]), false;
+    if (this.classes.length >= rules().max_classes) return this.report([{ text: `At most ${rules().max_classes} classes.` }]), false;
     this.classes.push({ name, images: [] });
     this.report([]);
     this.changed();
@@ -136,7 +155,7 @@ export class OwnImages {
   async addFiles(name, files) {
     let target = this.classes.find((c) => c.name === name);
     if (!target) {
-      if (this.classes.length >= LIMITS.classes) return [{ text: `Class “${name}” was not added: at most ${LIMITS.classes} classes.` }];
+      if (this.classes.length >= rules().max_classes) return [{ text: `Class “${name}” was not added: at most ${rules().max_classes} classes.` }];
       target = { name, images: [] };
       this.classes.push(target);
     }
@@ -145,8 +164,8 @@ export class OwnImages {
     this.busy.hidden = false;
     try {
       for (const file of files) {
-        if (this.imageCount() >= LIMITS.images) {
-          skipped.push(`${file.name}: over the limit of ${LIMITS.images.toLocaleString('en-US')} images in all`);
+        if (this.imageCount() >= rules().max_images) {
+          skipped.push(`${file.name}: over the limit of ${rules().max_images.toLocaleString('en-US')} images in all`);
           continue;
         }
         try {
@@ -218,7 +237,7 @@ export class OwnImages {
     count.textContent = `${c.images.length} image${c.images.length === 1 ? '' : 's'}`;
     const split = Object.assign(document.createElement('span'), { className: 'own-split' });
     split.setAttribute('data-testid', 'class-split');
-    split.textContent = c.images.length >= MIN_IMAGES_PER_CLASS ? `${train} train · ${validation} validation · ${test} test` : `needs ${MIN_IMAGES_PER_CLASS - c.images.length} more`;
+    split.textContent = c.images.length >= rules().min_per_class ? `${train} train · ${validation} validation · ${test} test` : `needs ${rules().min_per_class - c.images.length} more`;
     const thumbs = document.createElement('span');
     thumbs.className = 'own-thumbs';
     for (const img of c.images.slice(0, THUMBS)) thumbs.append(thumbnail(img.rgb32));

@@ -1,13 +1,16 @@
 // The worker protocol, shared by the page and the worker.
 //
 // Every message is {v, type, id?, payload}. Types, main → worker:
-//   addDataset {url, name, bytes}   register a dataset file made in the page (the user's
-//                                   images) under `url`; answered by datasetAdded {url, dataset}
+//   addDataset {url, name, images: {shape, classes: [{name, files}], pixels}}
+//                                   the user's images as a dataset under `url` (the core
+//                                   decides the split); answered by datasetAdded {url, dataset}
 //   preview {datasetUrl, classes?, augment, count, seed}
 //                                   `count` training images, then the same augmented:
 //                                   answered by previewed {shape, bytes}
-//   describe {run}                  build one run spec, report it as `described`, discard it
+//   describe {run}                  one run spec's layers, from the specs alone, as `described`
 //                                   (the page shows layers before the first Train)
+//   validate {configs}              the core's checks of run configurations: answered by
+//                                   validated {problems: [[{field, rule, got, message}], …]}
 //   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}]}
 //                                   build a new run list (replaces the old one only
 //                                   once every run is built); `config` is the core's
@@ -20,8 +23,9 @@
 //   freeze {run?, layer, frozen}    (un)freeze a layer of one run (or all), also mid-run
 //   layerLr {run?, layer, multiplier}  set a layer's learning-rate multiplier, also mid-run
 // worker → main:
-//   ready {build}                   the wasm module is loaded
-//   described {name, dataset, layers, paramCount, status}
+//   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
+//                                   table of choices and limits (src/catalog.rs)
+//   described {name, layers, paramCount}
 //   configured {runs: [{name, dataset, layers, paramCount, status}]}
 //   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second;
 //                                   windows and evals carry `seconds` of the run's own work

@@ -145,8 +145,7 @@ async function buildRun(spec) {
   }
 }
 
-// What a run would be, without replacing the current runs: the page shows
-// the layers (to freeze or slow down) before the first Train.
+// What a configured run is, for the page's status and layers panels.
 function describeRun(run) {
   return {
     name: run.name,
@@ -182,9 +181,11 @@ async function whileBuilding(work) {
 }
 
 const handlers = {
-  // The user's own images as a dataset file, validated by the core like any other.
-  addDataset({ url, name, bytes }, id) {
-    const handle = DatasetHandle.fromBytes(name, bytes);
+  // The user's own images ({shape, classes: [{name, files}], pixels}): the
+  // core builds the dataset and decides its split.
+  addDataset({ url, name, images }, id) {
+    const [channels, height, width] = images.shape;
+    const handle = DatasetHandle.fromImages(name, channels, height, width, images.classes, images.pixels);
     const old = datasets.get(url);
     datasets.set(url, Promise.resolve(handle));
     if (old) {
@@ -208,15 +209,20 @@ const handlers = {
         if (dataset !== full) dataset.free();
       }
     }),
+  // A run's layers before it exists, from the specs alone: no trainer is
+  // built and no image is shifted or sampled.
   describe: ({ run: spec }, id) =>
     whileBuilding(async () => {
-      const run = await buildRun(spec);
-      try {
-        post('described', describeRun(run), id);
-      } finally {
-        run.trainer.free();
-      }
+      const dataset = await loadDataset(spec.datasetUrl);
+      const bytes = spec.base ? await loadCheckpoint(spec.base.url) : undefined;
+      const classes = spec.classes ? spec.classes.length : dataset.info().classes.length;
+      const plan = dataset.describeRun(spec.config, classes, spec.base ? spec.base.url : '', bytes, !!(spec.base && spec.base.newHead));
+      post('described', { name: spec.name, layers: plan.layers, paramCount: plan.param_count }, id);
     }),
+  // The core's verdict on run configurations: one list of {field, rule, got, message} per config.
+  validate({ configs }, id) {
+    post('validated', { problems: configs.map((config) => validateConfig(config)) }, id);
+  },
   configure: ({ runs: specs }, id) =>
     whileBuilding(async () => {
       running = false;
@@ -269,13 +275,13 @@ const handlers = {
 };
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle;
+let DatasetHandle, TrainerHandle, validateConfig;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
   await wasm.default();
-  ({ DatasetHandle, TrainerHandle } = wasm);
-  post('ready', { build: wasm.kernelBuild() });
+  ({ DatasetHandle, TrainerHandle, validateConfig } = wasm);
+  post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));
 

@@ -1,0 +1,152 @@
+// Ready-made experiments as data: each says which runs it trains from the
+// form's settings. Layers are frozen by role (`backbone`: every layer with
+// weights but the head; `conv`: the convolutions), so the experiments hold
+// for any base model, whatever its layer order; shift names and the
+// augmentation preset come from the core's catalog.
+
+import { describeAugment } from './augment-panel.js';
+import { augmentPreset, shiftChoice } from './catalog.js';
+
+const HEAD_ONLY = ['backbone'];
+const CONVS_FROZEN = ['conv'];
+
+// Experiments that take K (labelled images per class) from the form; the sweep chooses K itself.
+export const TAKES_K = ['new-classes', 'forgetting', 'domain-shift', 'different-task', 'unfreeze-depth'];
+
+// Every experiment uses MNIST; only free training follows the dataset picker.
+const MNIST = 'data/mnist.ftld.gz';
+const BASE_0_TO_4 = 'models/lenet5-mnist-digits0-4.ftlc';
+const BASE_SOURCE_HALF = 'models/lenet5-mnist-source-half.ftlc';
+const BASE_FASHION = 'models/lenet5-fashion.ftlc';
+export const EXPERIMENTS = {
+  free: {
+    runs: ({ dataset, config, startFrom }) => [
+      {
+        name: 'run',
+        detail: [startFrom ? `fine-tuned from ${startFrom}` : config.model, describeAugment(config.augment)].filter(Boolean).join(' · '),
+        datasetUrl: dataset,
+        config,
+        // A base's architecture replaces the model preset; a new head is made when the classes differ.
+        ...(startFrom ? { base: { url: startFrom, newHead: false } } : {}),
+      },
+    ],
+  },
+  'new-classes': {
+    about: 'Two runs on the same 5 × K images of digits 5–9, seed and budget: LeNet-5 from scratch, and LeNet-5 pretrained on digits 0–4 with a new head for 5–9.',
+    // Settings a first-time user sees when picking the experiment (still editable).
+    defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
+    runs: ({ config, k }) => newClassRuns(config, k),
+  },
+  'domain-shift': {
+    about: 'Base: LeNet-5 trained on one half of the MNIST training images. Target: the other half under the chosen shift, K labels per class; validation and test images are shifted too and unseen by both. From scratch, fine-tuned (all layers) and head only. Dashed: the base’s own task (unshifted digits).',
+    // A new head learns slowly at 1e-3 when the rest is frozen; 3e-3 gives the head-only runs a fair chance.
+    defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
+    runs: ({ config, k, shift }) => domainShiftRuns({ ...config, evals_per_epoch: 1 }, k, shift),
+  },
+  'different-task': {
+    about: 'Base: LeNet-5 trained on Fashion-MNIST (clothes, not digits). Target: all ten digits, K labels per class, new head. From scratch, and fine-tuned with the base frozen (head only), with its convolutions frozen, and with every layer learning.',
+    defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
+    runs: ({ config, k }) => differentTaskRuns({ ...config, evals_per_epoch: 1 }, k),
+  },
+  'unfreeze-depth': {
+    about: 'Digits 5–9, K labels per class, from two bases: one trained on digits 0–4 (a near task) and one on Fashion-MNIST (a far task). Each is fine-tuned with only its head learning and with every layer learning: how much does unfreezing help in each case?',
+    defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
+    runs: ({ config, k }) => unfreezeDepthRuns({ ...config, evals_per_epoch: 1 }, k),
+  },
+  forgetting: {
+    about: 'The base pretrained on digits 0–4 learns digits 5–9 (K labels per class) three ways. Dashed: its accuracy on its old task, digits 0–4, through its old head on the current backbone.',
+    defaults: { model: 'lenet5', epochs: 10, batchSize: 16, lr: 0.003 },
+    runs: ({ config, k }) => forgettingRuns(config, k),
+  },
+  overfitting: {
+    about: 'LeNet-5 from scratch on only 200 training images (20 per digit), three ways: as is, with data augmentation, and with dropout + L2. Watch the gap between each run’s training (thin) and validation (thick) curves.',
+    defaults: { model: 'lenet5', epochs: 40, batchSize: 16 },
+    runs: ({ config }) => overfittingRuns(config),
+  },
+  'data-economy': {
+    about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
+    defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
+    // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
+    sweep: ({ config }) => (k) => newClassRuns({ ...config, evals_per_epoch: 1 }, k),
+  },
+};
+
+// Digits 5–9 with K labels per class: LeNet-5 from scratch, and LeNet-5
+// pretrained on digits 0–4 with a new head — same data, seed and budget.
+function newClassRuns(config, k) {
+  const dataset = MNIST;
+  const shared = { ...config, model: 'lenet5', labels_per_class: k };
+  const classes = [5, 6, 7, 8, 9];
+  return [
+    { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
+    { name: 'fine-tuned', detail: 'base: digits 0–4, new head', datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },
+  ];
+}
+
+// Fine-tune the 0–4 base on digits 5–9 three ways and watch its own task
+// (digits 0–4, through its own head) while it learns the new one.
+function forgettingRuns(config, k) {
+  const dataset = MNIST;
+  const shared = { ...config, labels_per_class: k };
+  const base = { url: BASE_0_TO_4, newHead: true, sourceClasses: [0, 1, 2, 3, 4] };
+  const classes = [5, 6, 7, 8, 9];
+  return [
+    { name: 'head only', detail: 'every base layer frozen', datasetUrl: dataset, classes, config: { ...shared, freeze_roles: HEAD_ONLY }, base },
+    { name: 'convs frozen', detail: 'convolutions frozen', datasetUrl: dataset, classes, config: { ...shared, freeze_roles: CONVS_FROZEN }, base },
+    { name: 'all layers', detail: 'nothing frozen', datasetUrl: dataset, classes, config: shared, base },
+  ];
+}
+
+// The base saw the source half of MNIST's training images; both runs learn
+// from K shifted images per class of the other half (src/data/mod.rs TrainPool).
+function domainShiftRuns(config, k, shift) {
+  const shared = { ...config, model: 'lenet5', labels_per_class: k, shift, train_pool: 'target' };
+  const what = `${shiftChoice(shift.kind).adjective} ${shift.kind === 'rotate' ? `${shift.strength}°` : shift.strength}`;
+  // The forgetting meter reads the unshifted digits: all ten classes, the base's own task.
+  const base = { url: BASE_SOURCE_HALF, newHead: false, sourceClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] };
+  return [
+    { name: 'from scratch', detail: `digits ${what}, ${k} labels per class`, datasetUrl: MNIST, config: shared },
+    { name: 'fine-tuned', detail: 'base: the other half, unshifted; all layers learn', datasetUrl: MNIST, config: shared, base },
+    { name: 'head only', detail: 'base frozen but its last layer', datasetUrl: MNIST, config: { ...shared, freeze_roles: HEAD_ONLY }, base },
+  ];
+}
+
+function differentTaskRuns(config, k) {
+  const shared = { ...config, model: 'lenet5', labels_per_class: k };
+  const base = { url: BASE_FASHION, newHead: true };
+  return [
+    { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: MNIST, config: shared },
+    { name: 'head only', detail: 'Fashion base frozen', datasetUrl: MNIST, config: { ...shared, freeze_roles: HEAD_ONLY }, base },
+    { name: 'convs frozen', detail: 'Fashion base, dense layers learn', datasetUrl: MNIST, config: { ...shared, freeze_roles: CONVS_FROZEN }, base },
+    { name: 'all layers', detail: 'Fashion base, nothing frozen', datasetUrl: MNIST, config: shared, base },
+  ];
+}
+
+// Claim 5: the same target (digits 5–9) from a near and a far base, each with
+// only the head learning and with every layer learning.
+function unfreezeDepthRuns(config, k) {
+  const shared = { ...config, model: 'lenet5', labels_per_class: k };
+  const classes = [5, 6, 7, 8, 9];
+  const near = { url: BASE_0_TO_4, newHead: true };
+  const far = { url: BASE_FASHION, newHead: true };
+  const frozen = { ...shared, freeze_roles: HEAD_ONLY };
+  return [
+    { name: 'near, head only', detail: 'base: digits 0–4', datasetUrl: MNIST, classes, config: frozen, base: near },
+    { name: 'near, all layers', detail: 'base: digits 0–4', datasetUrl: MNIST, classes, config: shared, base: near },
+    { name: 'far, head only', detail: 'base: Fashion-MNIST', datasetUrl: MNIST, classes, config: frozen, base: far },
+    { name: 'far, all layers', detail: 'base: Fashion-MNIST', datasetUrl: MNIST, classes, config: shared, base: far },
+  ];
+}
+
+// 200 training images (20 per digit), LeNet-5 from scratch: as is, with
+// augmentation, and with dropout + L2 — the train/validation gap side by side.
+function overfittingRuns(config) {
+  const dataset = MNIST;
+  const shared = { ...config, model: 'lenet5', train_limit: 200, evals_per_epoch: 1 };
+  return [
+    { name: 'no regularisation', detail: '200 images', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0, augment: {} } },
+    { name: 'augmentation', detail: 'rotation, zoom, shift, noise, erasing', datasetUrl: dataset, config: { ...shared, dropout: 0, l1: 0, l2: 0, augment: augmentPreset('standard') } },
+    { name: 'dropout + L2', detail: 'dropout 0.3, L2 1e-4', datasetUrl: dataset, config: { ...shared, dropout: 0.3, l1: 0, l2: 1e-4, augment: {} } },
+  ];
+}
+
