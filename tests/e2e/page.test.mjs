@@ -47,7 +47,7 @@ test('trains the MLP on MNIST with live charts, and Pause stops progress', async
 
   // Train resumes the same run instead of starting over.
   await byTestId(page, 'train').click();
-  await page.waitForFunction(() => document.body.dataset.state === 'running');
+  await page.waitForFunction(() => document.body.dataset.state === 'training');
   await page.waitForTimeout(500);
   assert.ok((await stepOf(page)) > stepAtPause + 1, 'the run resumed where it paused');
   await byTestId(page, 'pause').click();
