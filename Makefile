@@ -6,7 +6,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
 
-.PHONY: setup build wasm wasm-bench vendor serve test test-native test-wasm test-page check-data models bench clean
+.PHONY: setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -40,7 +40,17 @@ vendor:
 serve: build
 	node scripts/serve.mjs --port $(PORT)
 
-test: setup test-native check-data test-wasm build test-page
+# Rust formatting and clippy (native, and wasm32 with both builds' flags:
+# .cargo/config.toml's +simd128, and the relaxed build's RUSTFLAGS), then ESLint.
+lint: setup
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	$(RELAXED_ENV) cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --features bench -- -D warnings
+	npx eslint .
+
+test: setup lint test-native check-data test-wasm build test-page
 
 test-native:
 	cargo test
