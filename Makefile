@@ -6,7 +6,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
 
-.PHONY: setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-page check-data models bench clean
+.PHONY: setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -50,7 +50,7 @@ lint: setup
 	cargo clippy --target wasm32-unknown-unknown --lib --features bench -- -D warnings
 	npx eslint .
 
-test: setup lint test-native check-data test-wasm build test-page
+test: setup lint test-native check-data test-wasm build test-js test-page
 
 test-native:
 	cargo test
@@ -74,6 +74,10 @@ models:
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 	$(RELAXED_ENV) CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
+
+# JavaScript units without a browser: the session, the protocol, links, the worker client.
+test-js:
+	node --test tests/js/
 
 test-page:
 	node --test --test-concurrency=1 tests/e2e/
