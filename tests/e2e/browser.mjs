@@ -22,7 +22,9 @@ const ARGS = [
   '--disable-quic',
 ];
 
-export async function openLab({ path: pagePath = '', readyState = 'idle' } = {}) {
+// `beforeGoto(page)` runs before the page loads (e.g. to route requests);
+// `readyState` is the body[data-state] to wait for (null: don't wait).
+export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null } = {}) {
   const server = await startServer({ port: 0 });
   const url = `http://127.0.0.1:${server.address().port}/${pagePath}`;
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
@@ -38,6 +40,7 @@ export async function openLab({ path: pagePath = '', readyState = 'idle' } = {})
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  if (beforeGoto) await beforeGoto(page);
   await page.goto(url);
   if (readyState) await page.waitForFunction((s) => document.body.dataset.state === s, readyState, { timeout: 30_000 });
   const close = async () => {

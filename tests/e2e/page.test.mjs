@@ -186,3 +186,35 @@ test('the overfitting experiment trains three regularisation settings on the sam
   }
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+// The worker script is served broken (it throws once started) for the first
+// `broken` loads, then as it is.
+const breakWorker = (broken) => async (page) => {
+  let loads = 0;
+  await page.route(/\/worker\.js(\?|$)/, (route) => {
+    loads += 1;
+    if (loads > broken) return route.continue();
+    return route.fulfill({ contentType: 'text/javascript', body: "setTimeout(() => { throw new Error('the test broke this worker'); }, 0);" });
+  });
+};
+
+test('a crashed worker is restarted and the page says so', async (t) => {
+  const lab = await labFor(t, { beforeGoto: breakWorker(1) });
+  const { page } = lab;
+  // The restarted worker loaded the core: the page is idle, and says what happened.
+  assert.match(await byTestId(page, 'status').textContent(), /The training worker stopped unexpectedly \(.*the test broke this worker.*\)/);
+  assert.equal(await byTestId(page, 'train').isEnabled(), true);
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.8);
+});
+
+test('a worker that cannot start is not restarted in a loop', async (t) => {
+  const lab = await labFor(t, { beforeGoto: breakWorker(Infinity), readyState: 'crashed' });
+  const { page } = lab;
+  await page.waitForFunction(() => /cannot start/.test(document.querySelector('[data-testid="status"]').textContent));
+  assert.match(await byTestId(page, 'status').textContent(), /The training worker cannot start \(.*the test broke this worker.*\)\. Reload the page/);
+  for (const button of ['train', 'pause', 'step', 'reset', 'keep']) assert.equal(await byTestId(page, button).isEnabled(), false, button);
+});
