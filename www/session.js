@@ -7,7 +7,8 @@
 //   ready/paused/diverged ──train──▶ training ──workerPaused──▶ paused
 //   ready/paused/diverged ──step──▶ paused (one step in flight; Step at the end of a run → done)
 //   training/paused ──runDone──▶ done     (a sweep with K left goes on configuring instead)
-//   training ──workerFailed(DivergedError)──▶ diverged (curves and last finite weights kept)
+//   training ──workerFailed(DivergedError)──▶ diverged (curves and last finite weights kept);
+//     another error stops the run as paused; while loading, the core could not start: crashed
 //   configuring ──configureFailed──▶ where it came from (the old run, if any, is untouched)
 //   any ──workerCrashed──▶ crashed ──workerReady──▶ idle   (the new worker holds no run)
 //   ready/training/paused/done/diverged ──reset──▶ idle
