@@ -4,8 +4,9 @@
 PORT ?= 8080
 CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
+BENCH_PKG := www/bench/pkg
 
-.PHONY: setup build wasm vendor serve test test-native test-wasm test-page check-data models bench clean
+.PHONY: setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -22,15 +23,34 @@ wasm:
 	wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(PKG)
 	$(RELAXED_ENV) wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(PKG)-relaxed
 
+# The benchmark's own two builds, with the `bench` feature's entry points
+# (kernel switching, GEMM timing, layer profile) that the page's wasm never
+# has; their own target dirs, so they never overwrite the page's artefacts.
+BENCH_RELAXED_ENV := RUSTFLAGS="$(RELAXED_RUSTFLAGS)" CARGO_TARGET_DIR=target/bench-relaxed
+wasm-bench:
+	CARGO_TARGET_DIR=target/bench wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(BENCH_PKG) --features bench
+	$(BENCH_RELAXED_ENV) wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(BENCH_PKG)-relaxed --features bench
+
+# uPlot for the page; TensorFlow.js only for the benchmark's peer, never in the app's www/vendor.
 vendor:
-	@mkdir -p www/vendor
+	@mkdir -p www/vendor www/bench/vendor
 	@cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
-	@cp node_modules/@tensorflow/tfjs/dist/tf.min.js www/vendor/  # the benchmark's peer only
+	@cp node_modules/@tensorflow/tfjs/dist/tf.min.js www/bench/vendor/
 
 serve: build
 	node scripts/serve.mjs --port $(PORT)
 
-test: setup test-native check-data test-wasm build test-page
+# Rust formatting and clippy (native, and wasm32 with both builds' flags:
+# .cargo/config.toml's +simd128, and the relaxed build's RUSTFLAGS), then ESLint.
+lint: setup
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	$(RELAXED_ENV) cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --features bench -- -D warnings
+	npx eslint .
+
+test: setup lint test-native check-data test-wasm build test-js test-page
 
 test-native:
 	cargo test
@@ -55,12 +75,16 @@ test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 	$(RELAXED_ENV) CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 
+# JavaScript units without a browser: the session, the protocol, links, the worker client.
+test-js:
+	node --test tests/js/
+
 test-page:
 	node --test --test-concurrency=1 tests/e2e/
 
-bench: build
+bench: build wasm-bench
 	node scripts/bench.mjs
 
 clean:
 	cargo clean
-	rm -rf $(PKG) $(PKG)-relaxed www/vendor
+	rm -rf $(PKG) $(PKG)-relaxed www/vendor $(BENCH_PKG) $(BENCH_PKG)-relaxed www/bench/vendor

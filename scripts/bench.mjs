@@ -1,6 +1,6 @@
 // `make bench`: measurements printed as JSON lines, one per figure.
 //
-// gemm / train / tfjs-cpu: www/bench.html run in headless Chromium (the same
+// gemm / train / tfjs-cpu: www/bench/bench.html run in headless Chromium (the same
 // page people can open), every figure a median over several timed windows
 // with its min and max.
 // page-train: the page itself trains LeNet-5 on MNIST for 5 epochs in headless
@@ -19,13 +19,13 @@ const median = (xs) => {
 };
 
 async function benchPage() {
-  const lab = await openLab({ path: 'bench.html?auto', readyState: null });
+  const lab = await openLab({ path: 'bench/bench.html?auto', readyState: null });
   const { page } = lab;
   await page.waitForFunction(() => /^(done|failed)/.test(document.getElementById('state').textContent), null, { timeout: 20 * 60_000 });
   const state = await page.locator('#state').textContent();
   const lines = await page.evaluate(() => window.benchResults);
   await lab.close();
-  if (state !== 'done') throw new Error(`bench.html: ${state}`);
+  if (state !== 'done') throw new Error(`bench/bench.html: ${state}`);
   return lines;
 }
 

@@ -92,8 +92,7 @@ export class Charts {
   setXAxis(kind) {
     if (!X_AXES[kind] || kind === this.xAxis) return;
     this.xAxis = kind;
-    this.build();
-    for (const c of this.containers) c.dataset.xAxis = kind;
+    this.build(); // the containers' data-x-axis says so once the new axis is drawn
   }
 
   // Keeps the current runs' validation curves on the charts (labels[i] names run i);
@@ -176,8 +175,12 @@ export class Charts {
       const columns = this.columns();
       this.loss.setData(columns.loss);
       this.acc.setData(columns.acc);
-      for (const c of this.containers) c.dataset.points = String(columns.points);
-      for (const c of this.containers) c.dataset.kept = String(this.kept.length);
+      // What is drawn, for tests (and the curious): points, kept runs, x-axis.
+      for (const c of this.containers) {
+        c.dataset.points = String(columns.points);
+        c.dataset.kept = String(this.kept.length);
+        c.dataset.xAxis = this.xAxis;
+      }
     });
   }
 

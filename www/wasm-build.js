@@ -1,6 +1,8 @@
 // Chooses which wasm build to load: the relaxed-SIMD build where the engine
 // supports relaxed SIMD (Chromium ≥ 114, Firefox ≥ 146), else plain simd128.
 // `?build=simd128` or `?build=relaxed` on the page forces one (for comparing).
+// Used by the page's worker (www/pkg*) and the benchmark's (www/bench/pkg*,
+// built with the `bench` cargo feature): each passes the folder holding its builds.
 
 // A minimal module whose only function uses i32x4.relaxed_trunc_f32x4_s
 // (opcode 0xfd 0x101): it validates only where relaxed SIMD exists.
@@ -14,9 +16,10 @@ const RELAXED_PROBE = new Uint8Array([
   0x0b, // end
 ]);
 
+// Each build's module, relative to the folder that holds the pkg folders.
 export const BUILDS = {
-  simd128: './pkg/finetune_lab.js',
-  relaxed: './pkg-relaxed/finetune_lab.js',
+  simd128: 'pkg/finetune_lab.js',
+  relaxed: 'pkg-relaxed/finetune_lab.js',
 };
 
 export function relaxedSimdSupported() {
@@ -27,10 +30,11 @@ export function relaxedSimdSupported() {
   }
 }
 
-// Returns {name, url}; `requested` may be null (auto), 'simd128' or 'relaxed'.
-export function chooseBuild(requested) {
+// Returns {name, url}; `requested` may be null (auto), 'simd128' or 'relaxed';
+// `base` is the URL of the folder holding pkg/ and pkg-relaxed/ (default: www/).
+export function chooseBuild(requested, base = new URL('./', import.meta.url)) {
   if (requested && !(requested in BUILDS)) throw new Error(`unknown build '${requested}' (known: ${Object.keys(BUILDS).join(', ')})`);
   if (requested === 'relaxed' && !relaxedSimdSupported()) throw new Error('this browser does not support relaxed SIMD');
   const name = requested || (relaxedSimdSupported() ? 'relaxed' : 'simd128');
-  return { name, url: new URL(BUILDS[name], import.meta.url).href };
+  return { name, url: new URL(BUILDS[name], base).href };
 }

@@ -22,7 +22,9 @@ const ARGS = [
   '--disable-quic',
 ];
 
-export async function openLab({ path: pagePath = '', readyState = 'idle' } = {}) {
+// `beforeGoto(page)` runs before the page loads (e.g. to route requests);
+// `readyState` is the body[data-state] to wait for (null: don't wait).
+export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null } = {}) {
   const server = await startServer({ port: 0 });
   const url = `http://127.0.0.1:${server.address().port}/${pagePath}`;
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
@@ -38,6 +40,7 @@ export async function openLab({ path: pagePath = '', readyState = 'idle' } = {})
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  if (beforeGoto) await beforeGoto(page);
   await page.goto(url);
   if (readyState) await page.waitForFunction((s) => document.body.dataset.state === s, readyState, { timeout: 30_000 });
   const close = async () => {
@@ -47,4 +50,28 @@ export async function openLab({ path: pagePath = '', readyState = 'idle' } = {})
   return { page, consoleErrors, close, url };
 }
 
+// A page of its own for one test (node:test's `t`), closed when the test ends,
+// so tests can run in any order.
+export async function labFor(t, options) {
+  const lab = await openLab(options);
+  t.after(() => lab.close());
+  return lab;
+}
+
 export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+// Resolves after the page's next two animation frames: whatever it scheduled
+// for the next frame (the charts draw there) has been done.
+export const nextFrames = (page) => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+
+// Resolves once the element that `selector` finds is not `old` (a handle to
+// the element shown before) and has the properties in `expect` (e.g.
+// {checked: false}): the panel re-rendered with what the worker confirmed.
+export const waitForNew = (page, selector, old, expect = {}) =>
+  page.waitForFunction(
+    ([sel, before, props]) => {
+      const el = document.querySelector(sel);
+      return el !== null && el !== before && Object.entries(props).every(([key, value]) => el[key] === value);
+    },
+    [selector, old, expect],
+  );

@@ -1,23 +1,17 @@
 // Page tests for the fine-tuning scenarios and controls: the real page,
 // worker, wasm core, datasets and shipped base models, in headless Chromium.
+// Each test opens a page of its own.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openLab, byTestId } from './browser.mjs';
-
-let lab;
-before(async () => {
-  lab = await openLab();
-});
-after(async () => {
-  await lab.close();
-});
+import { labFor, byTestId, nextFrames, waitForNew } from './browser.mjs';
 
 const runNames = (page) => page.locator('[data-testid="runs"] li').evaluateAll((els) => els.map((el) => el.dataset.run));
 const testAcc = async (page, run) => Number(await page.locator(`[data-run="${run}"] [data-testid="run-test-acc"]`).textContent());
 const waitDone = (page, timeout = 90_000) => page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout });
 
-test('layers can be frozen and given their own learning rate before the first Train', async () => {
+test('layers can be frozen and given their own learning rate before the first Train', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   await byTestId(page, 'start-from').selectOption('models/lenet5-mnist.ftlc');
   await byTestId(page, 'pretrained-lr').fill('0.1');
@@ -26,8 +20,10 @@ test('layers can be frozen and given their own learning rate before the first Tr
   assert.equal(await byTestId(page, 'lr-mult-11').inputValue(), '0.1', 'same classes: the head is the base’s, so it is pretrained too');
   await byTestId(page, 'freeze-0').check();
   await byTestId(page, 'lr-mult-7').fill('0.5');
+  const typed = await byTestId(page, 'lr-mult-7').elementHandle();
   await byTestId(page, 'lr-mult-7').press('Tab');
-  await page.waitForTimeout(400);
+  // The panel previews the next run again, with the choices applied.
+  await waitForNew(page, '[data-testid="lr-mult-7"]', typed, { value: '0.5' });
   await byTestId(page, 'epochs').fill('1');
   await byTestId(page, 'train').click();
   await waitDone(page);
@@ -38,8 +34,10 @@ test('layers can be frozen and given their own learning rate before the first Tr
   assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.9, 'a pretrained base fine-tuned for an epoch stays good');
   // Live: a new rate goes to the worker, which confirms it.
   await byTestId(page, 'lr-mult-9').fill('2');
+  const edited = await byTestId(page, 'lr-mult-9').elementHandle();
   await byTestId(page, 'lr-mult-9').press('Tab');
-  await page.waitForTimeout(300);
+  // The worker's confirmation re-renders the panel from its own layer list.
+  await waitForNew(page, '[data-testid="lr-mult-9"]', edited);
   assert.equal(await byTestId(page, 'lr-mult-9').inputValue(), '2');
   // A bad rate is marked and not sent.
   await byTestId(page, 'lr-mult-9').fill('-1');
@@ -48,21 +46,28 @@ test('layers can be frozen and given their own learning rate before the first Tr
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('the charts re-plot the same points by examples seen and by seconds', async () => {
+test('the charts re-plot the same points by examples seen and by seconds', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await waitDone(page);
+  await nextFrames(page); // the run's last points are drawn
   const points = await byTestId(page, 'acc-chart').getAttribute('data-points');
+  assert.ok(Number(points) > 0);
   for (const axis of ['examples', 'seconds', 'epoch']) {
     await byTestId(page, 'x-axis').selectOption(axis);
+    // The containers say which x-axis is drawn once it is.
     await page.waitForFunction((a) => document.querySelector('[data-testid="acc-chart"]').dataset.xAxis === a, axis);
-    await page.waitForTimeout(100);
     assert.equal(await byTestId(page, 'acc-chart').getAttribute('data-points'), points);
     assert.match(await page.locator('[data-testid="acc-chart"] .u-legend').innerText(), { epoch: /epoch/, examples: /examples seen/, seconds: /seconds/ }[axis]);
   }
 });
 
-test('domain shift: scratch, fine-tuned and head only on the same shifted digits', async () => {
+test('domain shift: scratch, fine-tuned and head only on the same shifted digits', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'pretrained-lr').fill('1');
   await byTestId(page, 'experiment').selectOption('domain-shift');
   await byTestId(page, 'shift-kind').selectOption('invert');
@@ -90,9 +95,9 @@ test('domain shift: scratch, fine-tuned and head only on the same shifted digits
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('different task and unfreezing depth: a Fashion-MNIST base learns digits', async () => {
+test('different task and unfreezing depth: a Fashion-MNIST base learns digits', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('different-task');
   assert.equal(await byTestId(page, 'lr').inputValue(), '0.003');
   await byTestId(page, 'labels-per-class').fill('3');
@@ -113,9 +118,9 @@ test('different task and unfreezing depth: a Fashion-MNIST base learns digits', 
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('Fashion-MNIST trains in free mode', async () => {
+test('Fashion-MNIST trains in free mode', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('free');
   await byTestId(page, 'dataset').selectOption('data/fashion-mnist.ftld.gz');
   await byTestId(page, 'model').selectOption('mlp');
@@ -128,7 +133,8 @@ test('Fashion-MNIST trains in free mode', async () => {
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('a link carries the settings, and a garbled link is reported without breaking the page', async () => {
+test('a link carries the settings, and a garbled link is reported without breaking the page', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   await byTestId(page, 'experiment').selectOption('domain-shift');
   await byTestId(page, 'shift-kind').selectOption('blur');
@@ -162,7 +168,8 @@ test('a link carries the settings, and a garbled link is reported without breaki
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('finished runs can be kept on the charts and compared with the next ones', async () => {
+test('finished runs can be kept on the charts and compared with the next ones', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   if (await byTestId(page, 'reset').isEnabled()) await byTestId(page, 'reset').click(); // so 'done' below is this run's
   await byTestId(page, 'experiment').selectOption('free');

@@ -1,21 +1,14 @@
 // Page tests for augmentation's live preview and training on your own images:
 // PNG files made here (several classes, a file that is not an image) are
 // uploaded as a folder, summarised, and trained on in headless Chromium.
+// Each test opens a page of its own.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openLab, byTestId } from './browser.mjs';
-
-let lab;
-before(async () => {
-  lab = await openLab();
-});
-after(async () => {
-  await lab.close();
-});
+import { labFor, byTestId, waitForNew } from './browser.mjs';
 
 // 20 PNGs per shape (64×64, white on black, varied size and place), drawn by the browser.
 async function makeShapeFolder(page) {
@@ -60,7 +53,8 @@ async function makeShapeFolder(page) {
   return top;
 }
 
-test('the augmentation preview shows training images and changes when a slider moves', async () => {
+test('the augmentation preview shows training images and changes when a slider moves', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   const preview = byTestId(page, 'augment-preview');
   await page.waitForFunction(() => document.querySelector('[data-testid="augment-preview"]').dataset.fingerprint);
@@ -72,15 +66,17 @@ test('the augmentation preview shows training images and changes when a slider m
   await page.waitForFunction((fp) => document.querySelector('[data-testid="augment-preview"]').dataset.fingerprint !== fp, before);
   const rotated = await preview.getAttribute('data-fingerprint');
   // Same settings, same seed: the same augmented images (the preview is the core's seeded augmentation).
+  const shownBefore = await page.locator('[data-testid="augment-preview"] canvas').elementHandle();
   await byTestId(page, 'aug-rotation').fill('30');
-  await page.waitForTimeout(300);
+  await waitForNew(page, '[data-testid="augment-preview"] canvas', shownBefore); // drawn again
   assert.equal(await preview.getAttribute('data-fingerprint'), rotated);
   await byTestId(page, 'augment-none').click();
   await page.waitForFunction((fp) => document.querySelector('[data-testid="augment-preview"]').dataset.fingerprint === fp, before);
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('a folder of your own images is summarised, bad files are listed, and a run on it learns', async () => {
+test('a folder of your own images is summarised, bad files are listed, and a run on it learns', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   const folder = await makeShapeFolder(page);
   await page.locator('[data-testid="own-images"] summary').click();

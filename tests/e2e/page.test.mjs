@@ -1,17 +1,9 @@
 // Page tests: the real page, the real worker and wasm core, the real MNIST
-// file, in Debian's headless Chromium.
+// file, in Debian's headless Chromium. Each test opens a page of its own.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openLab, byTestId } from './browser.mjs';
-
-let lab;
-before(async () => {
-  lab = await openLab();
-});
-after(async () => {
-  await lab.close();
-});
+import { labFor, byTestId, waitForNew } from './browser.mjs';
 
 const stepOf = async (page) => {
   const text = await byTestId(page, 'status').textContent();
@@ -19,7 +11,8 @@ const stepOf = async (page) => {
   return match ? Number(match[1].replace(/,/g, '')) : null;
 };
 
-test('trains the MLP on MNIST with live charts, and Pause stops progress', async () => {
+test('trains the MLP on MNIST with live charts, and Pause stops progress', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   await byTestId(page, 'model').selectOption('mlp');
   await byTestId(page, 'epochs').fill('20');
@@ -36,32 +29,40 @@ test('trains the MLP on MNIST with live charts, and Pause stops progress', async
 
   await byTestId(page, 'pause').click();
   await page.waitForFunction(() => document.body.dataset.state === 'paused');
-  await page.waitForTimeout(300); // let the reply's progress message land
+  // The worker's reply (its last progress, then 'paused') has landed.
+  await page.waitForFunction(() => / · paused$/.test(document.querySelector('[data-testid="status"]').textContent));
   const stepAtPause = await stepOf(page);
-  await page.waitForTimeout(1500);
+  // The worker answers other requests meanwhile (a new preview), and trains no step.
+  const preview = await page.locator('[data-testid="augment-preview"] canvas').elementHandle();
+  await byTestId(page, 'preview-other').click();
+  await waitForNew(page, '[data-testid="augment-preview"] canvas', preview);
   assert.equal(await stepOf(page), stepAtPause, 'no steps after Pause');
 
   // Step advances exactly one training step.
   await byTestId(page, 'step').click();
   await page.waitForFunction((s) => document.querySelector('[data-testid="status"]').textContent.includes(`step ${s + 1} `), stepAtPause);
+  assert.equal(await stepOf(page), stepAtPause + 1, 'Step took the step after the pause: none in between');
 
   // Train resumes the same run instead of starting over.
   await byTestId(page, 'train').click();
-  await page.waitForFunction(() => document.body.dataset.state === 'running');
-  await page.waitForTimeout(500);
+  await page.waitForFunction(() => document.body.dataset.state === 'training');
+  await page.waitForFunction((s) => {
+    const match = /step ([\d,]+)/.exec(document.querySelector('[data-testid="status"]').textContent);
+    return match && Number(match[1].replace(/,/g, '')) > s + 1;
+  }, stepAtPause);
   assert.ok((await stepOf(page)) > stepAtPause + 1, 'the run resumed where it paused');
   await byTestId(page, 'pause').click();
   await page.waitForFunction(() => document.body.dataset.state === 'paused');
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('bad field values are reported in the form and start nothing', async () => {
+test('bad field values are reported in the form and start nothing', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'lr').fill('');
   await byTestId(page, 'dropout').fill('1.5');
   await byTestId(page, 'train').click();
-  await page.waitForTimeout(300);
+  await byTestId(page, 'form-error').waitFor({ state: 'visible' });
   const message = await byTestId(page, 'form-error').textContent();
   assert.match(message, /Learning rate is empty\./);
   assert.match(message, /Dropout must be at least 0 and below 1\./);
@@ -71,7 +72,8 @@ test('bad field values are reported in the form and start nothing', async () => 
   assert.equal(await byTestId(page, 'form-error').isHidden(), true);
 });
 
-test('a diverging run says so and keeps its curves', async () => {
+test('a diverging run says so and keeps its curves', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
   await byTestId(page, 'model').selectOption('mlp');
   await byTestId(page, 'optimizer').selectOption('sgd');
@@ -87,9 +89,9 @@ test('a diverging run says so and keeps its curves', async () => {
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('one click compares fine-tuning with training from scratch on new classes', async () => {
+test('one click compares fine-tuning with training from scratch on new classes', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'optimizer').selectOption('adam');
   await byTestId(page, 'lr').fill('0.001');
   await byTestId(page, 'l2').fill('0');
@@ -111,9 +113,9 @@ test('one click compares fine-tuning with training from scratch on new classes',
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('the data-economy sweep plots final test accuracy for every K, scratch and fine-tuned', async () => {
+test('the data-economy sweep plots final test accuracy for every K, scratch and fine-tuned', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('data-economy');
   await byTestId(page, 'epochs').fill('1'); // a short budget keeps the test quick
   await byTestId(page, 'train').click();
@@ -124,9 +126,9 @@ test('the data-economy sweep plots final test accuracy for every K, scratch and 
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('the forgetting experiment charts the source task beside the new one', async () => {
+test('the forgetting experiment charts the source task beside the new one', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('forgetting');
   await byTestId(page, 'labels-per-class').fill('5');
   await byTestId(page, 'epochs').fill('3');
@@ -144,9 +146,9 @@ test('the forgetting experiment charts the source task beside the new one', asyn
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('fine-tuning a pretrained base with layers frozen and unfrozen during the run', async () => {
+test('fine-tuning a pretrained base with layers frozen and unfrozen during the run', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('free');
   await byTestId(page, 'start-from').selectOption('models/lenet5-mnist.ftlc');
   await byTestId(page, 'epochs').fill('3');
@@ -156,19 +158,21 @@ test('fine-tuning a pretrained base with layers frozen and unfrozen during the r
   await byTestId(page, 'freeze-0').check();
   await page.waitForFunction(() => document.querySelector('[data-testid="freeze-0"]').checked);
   await byTestId(page, 'freeze-3').check();
+  const shown = await byTestId(page, 'freeze-0').elementHandle();
   await byTestId(page, 'freeze-0').uncheck();
-  await page.waitForTimeout(300);
+  // The worker confirms both: the panel shows its layer list again, layer 0 learning.
+  await waitForNew(page, '[data-testid="freeze-0"]', shown, { checked: false });
   assert.equal(await byTestId(page, 'freeze-0').isChecked(), false);
   assert.equal(await byTestId(page, 'freeze-3').isChecked(), true);
   assert.equal(await page.locator('[data-testid="layers"] input[type="checkbox"]').count(), 5, 'two convolutions and three dense layers can be frozen');
-  await byTestId(page, 'pause').click().catch(() => {}); // it may already be done
+  if (await byTestId(page, 'pause').isEnabled()) await byTestId(page, 'pause').click({ timeout: 5000 }).catch(() => {}); // it may already be done
   await byTestId(page, 'start-from').selectOption('');
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('the overfitting experiment trains three regularisation settings on the same 200 images', async () => {
+test('the overfitting experiment trains three regularisation settings on the same 200 images', async (t) => {
+  const lab = await labFor(t);
   const { page } = lab;
-  await byTestId(page, 'reset').click();
   await byTestId(page, 'experiment').selectOption('overfitting');
   await byTestId(page, 'epochs').fill('2');
   await byTestId(page, 'train').click();
@@ -181,4 +185,36 @@ test('the overfitting experiment trains three regularisation settings on the sam
     assert.ok(acc > 0.1 && acc <= 1, `${name}: ${acc}`);
   }
   assert.deepEqual(lab.consoleErrors, []);
+});
+
+// The worker script is served broken (it throws once started) for the first
+// `broken` loads, then as it is.
+const breakWorker = (broken) => async (page) => {
+  let loads = 0;
+  await page.route(/\/worker\.js(\?|$)/, (route) => {
+    loads += 1;
+    if (loads > broken) return route.continue();
+    return route.fulfill({ contentType: 'text/javascript', body: "setTimeout(() => { throw new Error('the test broke this worker'); }, 0);" });
+  });
+};
+
+test('a crashed worker is restarted and the page says so', async (t) => {
+  const lab = await labFor(t, { beforeGoto: breakWorker(1) });
+  const { page } = lab;
+  // The restarted worker loaded the core: the page is idle, and says what happened.
+  assert.match(await byTestId(page, 'status').textContent(), /The training worker stopped unexpectedly \(.*the test broke this worker.*\)/);
+  assert.equal(await byTestId(page, 'train').isEnabled(), true);
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  assert.ok(Number(await byTestId(page, 'test-acc').textContent()) > 0.8);
+});
+
+test('a worker that cannot start is not restarted in a loop', async (t) => {
+  const lab = await labFor(t, { beforeGoto: breakWorker(Infinity), readyState: 'crashed' });
+  const { page } = lab;
+  await page.waitForFunction(() => /cannot start/.test(document.querySelector('[data-testid="status"]').textContent));
+  assert.match(await byTestId(page, 'status').textContent(), /The training worker cannot start \(.*the test broke this worker.*\)\. Reload the page/);
+  for (const button of ['train', 'pause', 'step', 'reset', 'keep']) assert.equal(await byTestId(page, button).isEnabled(), false, button);
 });

@@ -2,7 +2,7 @@
 // peer, one figure at a time so they never compete for the CPU. Results go to
 // the table and to window.benchResults (JSON lines for `make bench`).
 
-import { relaxedSimdSupported } from './wasm-build.js';
+import { relaxedSimdSupported } from '../wasm-build.js';
 
 const LENET_SHAPES = [
   // The products LeNet-5 computes at batch 64 in the SIMD builds. The first

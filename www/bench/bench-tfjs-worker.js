@@ -1,10 +1,10 @@
-// The TensorFlow.js peer for www/bench.html: the same LeNet-5 (identical
+// The TensorFlow.js peer for www/bench/bench.html: the same LeNet-5 (identical
 // layers, 61,706 parameters), batch 64, SGD with momentum 0.9, lr 0.01, on the
 // same MNIST training images, with TensorFlow.js 4.22's `cpu` backend, in a
 // worker of the same browser. A classic worker, because tf.min.js is a script.
 
 /* global tf */
-importScripts('vendor/tf.min.js');
+importScripts('vendor/tf.min.js'); // www/bench/vendor/, copied by `make vendor`
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,7 +14,7 @@ const median = (xs) => {
 
 // Reads the first `limit` training images of our dataset file (format in src/data/format.rs).
 async function loadMnist(limit) {
-  const response = await fetch('data/mnist.ftld.gz');
+  const response = await fetch('../data/mnist.ftld.gz');
   const stream = response.body.pipeThrough(new DecompressionStream('gzip'));
   const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
   const view = new DataView(bytes.buffer);

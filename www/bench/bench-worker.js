@@ -1,9 +1,11 @@
-// Benchmark worker for www/bench.html: times the GEMM kernels of one wasm
+// Benchmark worker for www/bench/bench.html: times the GEMM kernels of one wasm
 // build and its training throughput, measured exactly as the page's worker
 // trains (the same TrainerHandle.tick loop; evaluation ticks excluded from
-// the time, as in the page's images/s readout).
+// the time, as in the page's images/s readout). It loads the benchmark's own
+// wasm builds (www/bench/pkg*, cargo feature `bench`): the page's have no
+// kernel switching, GEMM timing or layer profile.
 
-import { chooseBuild } from './wasm-build.js';
+import { chooseBuild } from '../wasm-build.js';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -13,7 +15,7 @@ const median = (xs) => {
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs.length });
 
 let wasm;
-const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
+const build = chooseBuild(new URL(self.location.href).searchParams.get('build'), new URL('./', import.meta.url));
 const ready = import(build.url).then(async (m) => {
   await m.default();
   wasm = m;
@@ -71,7 +73,7 @@ function gemmSideBySide({ kernels, form, m, n, k, windows = 9, windowMs = 150 })
 let dataset = null;
 async function loadDataset() {
   if (!dataset) {
-    const bytes = new Uint8Array(await (await fetch('data/mnist.ftld.gz')).arrayBuffer());
+    const bytes = new Uint8Array(await (await fetch(new URL('../data/mnist.ftld.gz', import.meta.url))).arrayBuffer());
     dataset = wasm.DatasetHandle.fromBytes('mnist.ftld.gz', bytes);
   }
   return dataset;

@@ -1,0 +1,109 @@
+// The page's side of the training worker: owns the Worker, numbers requests
+// and matches each reply (or error) to its request by id, and notices a crash.
+// Every message the worker sends that is not an error answering a request is
+// routed to `onEvent(type, payload)`; replies are routed too, then resolve
+// their request. Panels never talk to the worker: main.js does, through this.
+//
+// A crash (the worker's script fails, or a message cannot be read) rejects
+// every pending request, starts a new worker and calls `onCrash(reason)`.
+// A worker that crashes again before it ever said `ready` is not restarted
+// (its script cannot start): onCrash then gets {restarted: false}.
+
+import { message, versionError } from './protocol.js';
+
+export class WorkerClient {
+  // `url`: the worker script; `build`: null or a wasm build name passed on as ?build=
+  // (www/wasm-build.js); `createWorker(url)` makes the Worker (a fake in unit tests).
+  constructor(url, { build = null, onEvent = () => {}, onCrash = () => {}, createWorker = (u) => new Worker(u, { type: 'module' }) } = {}) {
+    this.url = new URL(url);
+    if (build) this.url.searchParams.set('build', build);
+    this.onEvent = onEvent;
+    this.onCrash = onCrash;
+    this.createWorker = createWorker;
+    this.worker = null;
+    this.nextId = 1;
+    this.pending = new Map(); // id → {resolve, reject, type}
+    this.ready = false; // the current worker said `ready`
+    this.crashedBeforeReady = false;
+  }
+
+  start() {
+    this.ready = false;
+    const worker = this.createWorker(this.url.href);
+    this.worker = worker;
+    worker.onmessage = (event) => this.receive(event.data);
+    worker.onerror = (event) => {
+      if (event && event.preventDefault) event.preventDefault();
+      this.crash((event && event.message) || 'the worker failed to start');
+    };
+    worker.onmessageerror = () => this.crash('a message from the worker could not be read');
+    return this;
+  }
+
+  // Sends a request; the promise settles with the reply's payload, or rejects
+  // with an Error carrying the worker's `code` (e.g. ConfigError).
+  request(type, payload = {}, transfer = []) {
+    if (!this.worker) return Promise.reject(new Error('the worker is not started'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, type });
+      this.worker.postMessage(message(type, payload, id), transfer);
+    });
+  }
+
+  // Sends a message that expects no reply.
+  send(type, payload = {}) {
+    if (!this.worker) throw new Error('the worker is not started');
+    this.worker.postMessage(message(type, payload));
+  }
+
+  // How many requests await their reply.
+  get pendingCount() {
+    return this.pending.size;
+  }
+
+  receive(msg) {
+    const problem = versionError(msg);
+    if (problem) {
+      // A worker of another version: its ids cannot be trusted, so nothing is resolved.
+      this.onEvent('error', { code: 'ProtocolError', message: problem });
+      return;
+    }
+    const { type, payload = {}, id } = msg;
+    if (type === 'ready') {
+      this.ready = true;
+      this.crashedBeforeReady = false;
+    }
+    if (type === 'error' && payload.replyTo !== undefined && this.pending.has(payload.replyTo)) {
+      const { reject } = this.pending.get(payload.replyTo);
+      this.pending.delete(payload.replyTo);
+      reject(Object.assign(new Error(payload.message), { code: payload.code }));
+      return;
+    }
+    this.onEvent(type, payload);
+    if (id !== undefined && this.pending.has(id)) {
+      const { resolve } = this.pending.get(id);
+      this.pending.delete(id);
+      resolve(payload);
+    }
+  }
+
+  crash(reason) {
+    const everReady = this.ready;
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const { reject } of waiting) reject(Object.assign(new Error(reason), { code: 'WorkerCrash' }));
+    // Twice in a row without a `ready`: the script itself cannot start, so a restart would loop.
+    const restart = everReady || !this.crashedBeforeReady;
+    this.crashedBeforeReady = !everReady;
+    if (restart) this.start();
+    this.onCrash(reason, { restarted: restart });
+  }
+
+  terminate() {
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+  }
+}
