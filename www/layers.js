@@ -5,6 +5,8 @@
 // the next run is configured with; during a run each change goes to the worker
 // at once, which confirms it. Either way the choices are kept for the next run.
 
+import { limit } from './catalog.js';
+
 export class LayersPanel {
   constructor(root, { onFreeze, onRate }) {
     this.root = root;
@@ -67,15 +69,17 @@ export class LayersPanel {
     rate.className = 'layer-control';
     const input = document.createElement('input');
     input.type = 'number';
-    input.min = '0';
-    input.max = '10';
+    const range = limit('layer_lr.multiplier');
+    input.min = String(range.min);
+    input.max = String(range.max);
     input.step = 'any';
     input.value = String(+layer.lr_multiplier.toPrecision(4));
     input.setAttribute('data-testid', `lr-mult-${layer.index}`);
     input.title = 'this layer learns at this multiple of the learning rate';
     input.addEventListener('change', () => {
       const value = Number(input.value);
-      const ok = input.value.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 10;
+      // The core's range for a layer's multiplier (the worker would refuse anything else).
+      const ok = input.value.trim() !== '' && Number.isFinite(value) && value >= range.min && value <= range.max;
       input.setAttribute('aria-invalid', ok ? 'false' : 'true');
       if (!ok) return;
       this.rates.set(layer.index, value);

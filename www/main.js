@@ -13,6 +13,7 @@ import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
 import { encodeForm, applyHash } from './share.js';
+import { setCatalog } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -102,6 +103,7 @@ const ownSent = new Map(); // own dataset url → version the worker has
 function onWorkerEvent(type, payload) {
   switch (type) {
     case 'ready':
+      if (!catalogApplied) useCatalog(payload.catalog);
       document.querySelector('[data-testid="build"]').textContent = payload.build;
       if (!status.line.classList.contains('error')) status.message(`Ready (${payload.build} kernels). Choose a configuration and press Train.`);
       session.workerReady();
@@ -160,7 +162,7 @@ async function prepareOwnRuns(runs) {
     if (run.base && ownImages.form !== 'grey28') notes.push('Your colour images are converted to 28×28 greyscale, the pretrained base’s input.');
     run.datasetUrl = `${OWN_DATASET}:${imageForm}`;
     if (ownSent.get(run.datasetUrl) !== ownImages.version) {
-      await worker.request('addDataset', { url: run.datasetUrl, name: `your images (${ownImages.formLabel(imageForm)})`, bytes: ownImages.datasetBytes(imageForm) });
+      await worker.request('addDataset', { url: run.datasetUrl, name: `your images (${ownImages.formLabel(imageForm)})`, images: ownImages.datasetImages(imageForm) });
       ownSent.set(run.datasetUrl, ownImages.version);
     }
   }
@@ -231,7 +233,7 @@ async function nextSweepStep() {
 
 buttons.train.addEventListener('click', async () => {
   if (!session.trainResumes) {
-    const experiment = readForm();
+    const experiment = await checkedForm();
     if (!experiment) return;
     if (experiment.sweep) {
       session.startSweep(experiment.sweep, SWEEP_KS);
@@ -249,7 +251,7 @@ buttons.pause.addEventListener('click', () => worker.send('pause'));
 
 buttons.step.addEventListener('click', async () => {
   if (session.stepConfigures) {
-    const experiment = readForm();
+    const experiment = await checkedForm();
     if (!experiment) return;
     if (experiment.sweep) {
       status.message('Step is for single runs: the sweep trains many; press Train.', { error: true });
@@ -302,11 +304,36 @@ function describeRun(run) {
 // The form, the layers panel's choices and the augmentation sliders, as runs.
 const readForm = () => controls.read(layersPanel.choices(), augmentPanel.config());
 
+// The core's verdict on the settings last read: the form marks every field out of range.
+const validate = async (configs) => (await worker.request('validate', { configs })).problems;
+
+// The form as runs, once the core has found nothing wrong with them (null otherwise, with the problems shown).
+async function checkedForm() {
+  const experiment = readForm();
+  try {
+    return (await controls.check(validate)) ? experiment : null;
+  } catch (err) {
+    if (session.state !== 'crashed') showError(err);
+    return null;
+  }
+}
+
+// While the user edits, the core checks the settings a moment later.
+let checkTimer = null;
+function checkSoon() {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(() => {
+    if (session.workerUsable) controls.check(validate).catch(() => {});
+  }, 150);
+}
+
 controls.onChange((event) => {
+  if (!catalogApplied) return; // the form has no choices yet
   // Another model means other layers: per-layer choices no longer apply.
   const what = event.target.name;
   if (['model', 'startFrom', 'dataset', 'experiment'].includes(what)) layersPanel.forget();
   readForm();
+  checkSoon();
   session.settingsEdited();
   describeSoon();
   if (['startFrom', 'dataset', 'experiment'].includes(what)) augmentPanel.refresh();
@@ -360,9 +387,18 @@ $('share').addEventListener('click', async () => {
     status.message('The page’s address now holds these settings: copy it to share them.');
   }
 });
-const linkProblems = applyHash(form, location.hash);
-if (linkProblems.length) {
-  status.message(`This link’s settings were partly unreadable; left at their defaults: ${linkProblems.join('; ')}.`, { error: true });
+// The form's choices and ranges are the core's (they come with the worker's
+// first `ready`); a link's settings are applied once the choices exist.
+let catalogApplied = false;
+function useCatalog(catalog) {
+  setCatalog(catalog);
+  controls.useCatalog();
+  augmentPanel.useCatalog();
+  catalogApplied = true;
+  const linkProblems = applyHash(form, location.hash);
+  if (linkProblems.length) {
+    status.message(`This link’s settings were partly unreadable; left at their defaults: ${linkProblems.join('; ')}.`, { error: true });
+  }
 }
 
 render();
