@@ -3,7 +3,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use finetune_lab::api::{kernel_build, DatasetHandle, TrainerHandle};
+use finetune_lab::api::{kernel_build, validate_config, DatasetHandle, TrainerHandle};
 use finetune_lab::kernels::{self, conformance};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -86,4 +86,28 @@ fn same_seed_gives_identical_weights_in_this_build() {
     let (a, b, c) = (run(3), run(3), run(4));
     assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "same seed, different weights");
     assert_ne!(a, c);
+}
+
+#[wasm_bindgen_test]
+fn a_setting_out_of_range_names_its_field() {
+    let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
+    let err: js_sys::Error = TrainerHandle::new(&data, config(r#"{"dropout":1.5}"#)).err().unwrap().into();
+    assert_eq!(String::from(err.name()), "ConfigError");
+    assert_eq!(js_sys::Reflect::get(&err, &"field".into()).unwrap().as_string().as_deref(), Some("dropout"));
+    let problems = js_sys::Array::from(&validate_config(config(r#"{"lr":0,"epochs":0}"#)).unwrap());
+    let fields: Vec<String> = problems.iter().map(|p| js_sys::Reflect::get(&p, &"field".into()).unwrap().as_string().unwrap()).collect();
+    assert_eq!(fields, ["lr", "epochs"]);
+}
+
+#[wasm_bindgen_test]
+fn own_images_become_a_dataset_the_core_splits() {
+    let classes = config(r#"[{"name":"dot","files":["a","b","c","d","e"]},{"name":"ring","files":["f","g","h","i","j","k"]}]"#);
+    let pixels: Vec<u8> = (0..11 * 4).map(|i| i as u8).collect();
+    let mine = DatasetHandle::from_images("mine", 1, 2, 2, classes, &pixels).unwrap();
+    let splits = js_sys::Reflect::get(&mine.info(), &"splits".into()).unwrap();
+    assert_eq!((number(&splits, "train"), number(&splits, "validation"), number(&splits, "test")), (7.0, 2.0, 2.0));
+    let again = DatasetHandle::from_bytes("mine", &mine.to_bytes()).unwrap();
+    assert_eq!(js_sys::JSON::stringify(&again.info()).unwrap(), js_sys::JSON::stringify(&mine.info()).unwrap());
+    let err: js_sys::Error = DatasetHandle::from_images("mine", 1, 2, 2, config(r#"[{"name":"dot","files":["a"]}]"#), &[0; 4]).err().unwrap().into();
+    assert!(String::from(err.message()).contains("at least two classes"));
 }

@@ -9,7 +9,7 @@ import { catalog, choicesFor, initSpec, limit, optimizerSpec, scheduleSpec, shif
 import { EXPERIMENTS, TAKES_K } from './experiments.js';
 
 // The form's number inputs: the core's field each one sets, and its label here.
-const NUMBER_FIELDS = {
+export const NUMBER_FIELDS = {
   lr: { field: 'lr', label: 'Learning rate' },
   batchSize: { field: 'batch_size', label: 'Batch size' },
   epochs: { field: 'epochs', label: 'Epochs' },
