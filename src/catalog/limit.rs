@@ -86,26 +86,17 @@ impl Limit {
 /// (an `f32` shown as `0.3`, not as the `f64` it widens to).
 pub struct Checked(f64, String);
 
-impl From<f32> for Checked {
-    fn from(v: f32) -> Self {
-        Checked(v as f64, v.to_string())
-    }
+// Every number type a setting has; `as f64` is exact for all of them up to 2⁵³.
+macro_rules! checked_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Checked {
+            fn from(v: $t) -> Self {
+                Checked(v as f64, v.to_string())
+            }
+        }
+    )*};
 }
-impl From<u32> for Checked {
-    fn from(v: u32) -> Self {
-        Checked(v as f64, v.to_string())
-    }
-}
-impl From<u64> for Checked {
-    fn from(v: u64) -> Self {
-        Checked(v as f64, v.to_string())
-    }
-}
-impl From<usize> for Checked {
-    fn from(v: usize) -> Self {
-        Checked(v as f64, v.to_string())
-    }
-}
+checked_from!(f32, u32, u64, usize);
 
 /// The largest seed a page link or JSON number carries exactly (2⁵³ − 1).
 const MAX_EXACT_SEED: f64 = 9_007_199_254_740_991.0;
