@@ -63,7 +63,7 @@ impl Conv2d {
         let fan_in = input.channels * kernel * kernel;
         let mut weight = Param::new("weight", ParamKind::Weight, &[filters, input.channels, kernel, kernel]);
         init.fill(weight.values_mut(), fan_in, filters * kernel * kernel, rng);
-        let bias = Param::new("bias", ParamKind::Bias, &[filters]);
+        let bias = Param::new("bias", ParamKind::NoDecay, &[filters]);
         Conv2d {
             geometry,
             filters,

@@ -19,7 +19,7 @@ impl Dense {
     pub fn new(inputs: usize, outputs: usize, init: Init, rng: &mut Rng) -> Self {
         let mut weight = Param::new("weight", ParamKind::Weight, &[outputs, inputs]);
         init.fill(weight.values_mut(), inputs, outputs, rng);
-        let bias = Param::new("bias", ParamKind::Bias, &[outputs]);
+        let bias = Param::new("bias", ParamKind::NoDecay, &[outputs]);
         Dense { inputs, outputs, params: [weight, bias], cached_input: None }
     }
 }

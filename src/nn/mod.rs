@@ -75,14 +75,19 @@ impl Mode<'_> {
     }
 }
 
-/// Weights take L1/L2 penalties; biases (and BatchNorm's scale and shift)
-/// never do; statistics (BatchNorm's running averages) are not trained at
-/// all but travel with the weights in checkpoints.
+/// How the optimiser treats a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamKind {
+    /// Trained, with the L1/L2 penalties (weight decay).
     Weight,
-    Bias,
+    /// Trained without weight decay: biases and BatchNorm's scale γ and
+    /// shift β. They are few and set offsets and scales rather than fit the
+    /// data, and decaying γ towards zero would only shrink what BatchNorm
+    /// normalised.
+    NoDecay,
+    /// Not trained at all (BatchNorm's running averages), but stored with
+    /// the weights in checkpoints.
     Statistic,
 }
 
