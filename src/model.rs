@@ -257,6 +257,14 @@ impl Sequential {
         }
     }
 
+    /// Drops what every layer's last training forward pass kept for backward
+    /// (a step abandoned after its forward pass, e.g. one whose loss diverged).
+    pub fn clear_cache(&mut self) {
+        for slot in &mut self.slots {
+            slot.layer.clear_cache();
+        }
+    }
+
     pub fn zero_grads(&mut self) {
         for slot in &mut self.slots {
             for p in slot.layer.params_mut() {

@@ -162,6 +162,10 @@ impl Layer for BatchNorm {
         Some(dx)
     }
 
+    fn clear_cache(&mut self) {
+        self.cache = None;
+    }
+
     fn params(&self) -> &[Param] {
         &self.params
     }

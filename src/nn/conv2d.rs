@@ -398,6 +398,10 @@ impl Layer for Conv2d {
         dx
     }
 
+    fn clear_cache(&mut self) {
+        self.saved = None;
+    }
+
     fn params(&self) -> &[Param] {
         &self.params
     }

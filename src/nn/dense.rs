@@ -79,6 +79,10 @@ impl Layer for Dense {
         Some(dx)
     }
 
+    fn clear_cache(&mut self) {
+        self.cached_input = None;
+    }
+
     fn params(&self) -> &[Param] {
         &self.params
     }
