@@ -19,7 +19,7 @@
 use core::arch::wasm32::*;
 
 use super::simd128::madd;
-use super::ConvGeometry;
+use super::{ConvGeometry, DirectScratch};
 
 /// Output rows of at most this many v128 (32 columns) take the direct path.
 const MAX_VECTORS: usize = 8;
@@ -72,6 +72,31 @@ impl Default for Padded {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// [`forward`] with the plan's scratch: the table's `direct_forward` entry.
+pub(super) fn forward_with_scratch<const RELAXED: bool>(
+    g: &ConvGeometry,
+    filters: usize,
+    image: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+    scratch: &mut DirectScratch,
+) {
+    forward::<RELAXED>(g, filters, image, weight, bias, out, &mut scratch.padded)
+}
+
+/// [`weight_grad`] with the plan's scratch: the table's `direct_weight_grad` entry.
+pub(super) fn weight_grad_with_scratch<const RELAXED: bool>(
+    g: &ConvGeometry,
+    filters: usize,
+    image: &[f32],
+    grad: &[f32],
+    dweight: &mut [f32],
+    scratch: &mut DirectScratch,
+) {
+    weight_grad::<RELAXED>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows)
 }
 
 /// `out` (F×OH×OW) = the convolution of one image (C×H×W) with `weight`

@@ -33,6 +33,29 @@
 use core::arch::wasm32::*;
 use std::cell::RefCell;
 
+use super::{direct, pool, Implementation, Kernels};
+
+/// The simd128 table (`RELAXED`: with relaxed-SIMD fused multiply-add): the
+/// reference table with every kernel this build speeds up plugged over it.
+/// im2col and col2im stay the reference's: they are copies LLVM vectorises.
+pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
+    Kernels {
+        implementation: if RELAXED { Implementation::Relaxed } else { Implementation::Simd128 },
+        gemm_nn: gemm_nn::<RELAXED>,
+        gemm_nt: gemm_nt::<RELAXED>,
+        gemm_tn: gemm_tn::<RELAXED>,
+        gemm_tt: gemm_tt::<RELAXED>,
+        gemm_gathered: gemm_gathered::<RELAXED>,
+        max_pool_2x2: pool::max_pool_2x2,
+        // The packed GEMM reads a gathered A as fast as a stored one, so no column matrix is built.
+        conv_gathers: true,
+        direct_supported: direct::supported,
+        direct_forward: direct::forward_with_scratch::<RELAXED>,
+        direct_weight_grad: direct::weight_grad_with_scratch::<RELAXED>,
+        ..generic
+    }
+}
+
 const NR: usize = 8;
 const MR: usize = 4;
 
