@@ -1,7 +1,8 @@
 //! The hot loops of training: matrix multiplies in the forms a forward
 //! and backward pass need (including one that reads a convolution's patches
 //! straight from the images), the im2col/col2im reshuffles that turn a
-//! convolution into a matrix multiply, direct convolution, and pooling.
+//! convolution into a matrix multiply, direct convolution, and pooling; and
+//! the convolution plan ([`conv`]) that chooses among them.
 //!
 //! Every kernel works on plain row-major `f32` slices so that any
 //! implementation can plug in. Each implementation is one table of
@@ -21,9 +22,12 @@
 //! run time and check each against the scalar reference ([`conformance`]).
 //!
 //! Which convolution algorithm runs is a property of the table too:
-//! [`direct_conv`] and [`gathered_conv`] read it.
+//! `conv_gathers` and `direct_supported` tell [`ConvPlan`] whether this
+//! implementation convolves directly, through a gathered GEMM, or through
+//! im2col (see [`conv`] for why each one where it is).
 
 pub mod conformance;
+pub mod conv;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod direct;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -36,6 +40,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+pub use conv::{ConvAlgorithm, ConvPlan};
 pub use scalar::ConvGeometry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,37 +230,14 @@ pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     (table().col2im)(g, cols, image, ld)
 }
 
-/// Whether convolutions that are not [`direct_conv`] should multiply
-/// straight from the images ([`gemm_gathered`]) rather than through im2col:
-/// in the SIMD builds. The scalar reference keeps im2col, so native results
-/// (and the shipped checkpoints `make models` reproduces) do not change.
-pub fn gathered_conv() -> bool {
-    table().conv_gathers
-}
-
-/// Scratch of the direct convolution kernels, kept by each layer between calls.
+/// Scratch of the direct convolution kernels, kept by each convolution plan
+/// between calls (empty in builds without them).
 #[derive(Default)]
-pub struct DirectScratch {
+struct DirectScratch {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     padded: direct::Padded,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     grad_rows: Vec<f32>,
-}
-
-/// Whether the active kernels convolve `g` directly, without im2col
-/// ([`direct_forward`], [`direct_weight_grad`]): SIMD builds, stride 1, wide output rows.
-pub fn direct_conv(g: &ConvGeometry) -> bool {
-    (table().direct_supported)(g)
-}
-
-/// One image's convolution `out` (F×OH×OW) = weight ∗ image + bias. Only where [`direct_conv`] holds.
-pub fn direct_forward(g: &ConvGeometry, filters: usize, image: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32], scratch: &mut DirectScratch) {
-    (table().direct_forward)(g, filters, image, weight, bias, out, scratch)
-}
-
-/// `dweight` += one image's weight gradient, from its input and output gradient. Only where [`direct_conv`] holds.
-pub fn direct_weight_grad(g: &ConvGeometry, filters: usize, image: &[f32], grad: &[f32], dweight: &mut [f32], scratch: &mut DirectScratch) {
-    (table().direct_weight_grad)(g, filters, image, grad, dweight, scratch)
 }
 
 fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {
