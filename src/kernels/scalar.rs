@@ -298,7 +298,7 @@ pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
                         // Slice against slice: no bounds check per value, and LLVM
                         // vectorises it. Same additions in the same order as the
                         // indexed loop, so bit-identical; LeNet-5's second convolution,
-                        // batch 64, in the browser: col2im 2.1 → ~1.4 ms.
+                        // batch 64, in the browser: col2im ~1.4 ms, against 2.1 ms indexed.
                         for (d, &v) in in_row[first..first + values.len()].iter_mut().zip(values) {
                             *d += v;
                         }
