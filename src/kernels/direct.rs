@@ -118,6 +118,9 @@ pub fn forward<const RELAXED: bool>(g: &ConvGeometry, filters: usize, image: &[f
     }
 }
 
+// The loops index the accumulators `acc[i][v]` of every filter `i` at the
+// same column `v`, and the load offset by `v` too, which no one iterator yields.
+#[allow(clippy::needless_range_loop)]
 fn forward_rows<const RELAXED: bool, const NV: usize, const FB: usize>(
     g: &ConvGeometry,
     filters: usize,
@@ -217,6 +220,8 @@ pub fn weight_grad<const RELAXED: bool>(
     }
 }
 
+// As in `forward_rows`: `acc[i][kx]` for every filter `i` at once, and `kx` in the load offset.
+#[allow(clippy::needless_range_loop)]
 fn weight_grad_rows<const RELAXED: bool, const NV: usize, const KW: usize>(
     g: &ConvGeometry,
     filters: usize,

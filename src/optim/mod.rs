@@ -112,7 +112,7 @@ impl OptimizerSpec {
     /// How many state buffers (each the size of the parameter) the method keeps.
     pub fn state_buffers(&self) -> usize {
         match *self {
-            OptimizerSpec::Sgd { momentum, .. } if momentum == 0.0 => 0,
+            OptimizerSpec::Sgd { momentum: 0.0, .. } => 0,
             OptimizerSpec::Sgd { .. } | OptimizerSpec::Rmsprop { .. } | OptimizerSpec::Adagrad { .. } => 1,
             OptimizerSpec::Adam { .. } => 2,
         }
