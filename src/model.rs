@@ -253,23 +253,25 @@ impl Sequential {
     pub fn backward(&mut self, grad: Array2<f32>) {
         let Some(lowest) = self.slots.iter().position(LayerSlot::trainable) else {
             // Nothing trains; still release the caches of the forward pass.
-            for slot in &mut self.slots {
-                slot.layer.backward(Array2::zeros((0, slot.layer.output_shape().len())), false, false);
-            }
-            return;
+            return self.clear_cache();
         };
         let mut grad = Some(grad);
         for (i, slot) in self.slots.iter_mut().enumerate().rev() {
+            // Below the lowest trainable layer no gradient is needed: only the caches go.
+            if i < lowest {
+                slot.layer.clear_cache();
+                continue;
+            }
             let incoming = grad.take().unwrap_or_else(|| Array2::zeros((0, slot.layer.output_shape().len())));
             grad = slot.layer.backward(incoming, !slot.frozen, i > lowest);
         }
     }
 
-    /// Releases what the last training forward pass kept for backward (a
-    /// step abandoned after a non-finite loss).
+    /// Drops what every layer's last training forward pass kept for backward
+    /// (a step abandoned after its forward pass, e.g. one whose loss diverged).
     pub fn clear_cache(&mut self) {
         for slot in &mut self.slots {
-            slot.layer.backward(Array2::zeros((0, slot.layer.output_shape().len())), false, false);
+            slot.layer.clear_cache();
         }
     }
 

@@ -13,7 +13,7 @@ fn reference_matches_float64_sums() {
 fn every_implementation_matches_the_reference() {
     for &implementation in available() {
         conformance::check_gemm(implementation).unwrap();
-        conformance::check_conv_layer(implementation).unwrap();
+        conformance::check_conv_plan(implementation).unwrap();
         conformance::check_max_pool(implementation).unwrap();
     }
 }

@@ -65,7 +65,7 @@ fn every_kernel_implementation_matches_the_scalar_reference() {
     for &implementation in kernels::available() {
         conformance::check_gemm(implementation).unwrap();
         conformance::check_max_pool(implementation).unwrap();
-        let direct = conformance::check_conv_layer(implementation).unwrap();
+        let direct = conformance::check_conv_plan(implementation).unwrap();
         if implementation != kernels::Implementation::Scalar {
             assert!(direct >= 4, "{}: the direct convolution kernels took {direct} of the 4 wide shapes", implementation.name());
         }

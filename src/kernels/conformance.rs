@@ -3,10 +3,17 @@
 //! shapes, including empty, 1×1 and sizes that are not multiples of any tile
 //! or vector width. Run natively by `tests/kernels.rs` and in the browser by
 //! `tests/web.rs`, for every implementation the build has.
+//!
+//! It imports nothing above `kernels`: the convolution is checked as the
+//! plan the layer uses, on slices, so a bug here is a kernel bug.
 
 use rand::{Rng as _, SeedableRng};
 
-use super::{scalar, ConvGeometry, Implementation};
+use super::{scalar, ConvAlgorithm, ConvGeometry, ConvPlan, Implementation};
+
+/// The generator the crate uses everywhere (`crate::rng::Rng`), named here
+/// directly so the suite depends on nothing but the kernels.
+type Rng = rand_pcg::Pcg64;
 
 /// (m, n, k) cases: empty dimensions, 1×1, tails on every side of the 4×8
 /// tile, and the shapes LeNet-5 and the MLP use.
@@ -29,7 +36,7 @@ pub const GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (64, 128, 784),
 ];
 
-fn random(len: usize, rng: &mut crate::rng::Rng) -> Vec<f32> {
+fn random(len: usize, rng: &mut Rng) -> Vec<f32> {
     (0..len).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
 }
 
@@ -58,7 +65,7 @@ fn naive(m: usize, n: usize, k: usize, a: impl Fn(usize, usize) -> f32, b: impl 
 /// Checks the scalar reference against float64 sums (the gathered form
 /// with the offsets of a stored matrix: `rows[i] = i·k`, `cols[p] = p`).
 pub fn check_reference() -> Result<(), String> {
-    let mut rng = crate::rng::Rng::seed_from_u64(11);
+    let mut rng = Rng::seed_from_u64(11);
     for &(m, n, k) in GEMM_SHAPES {
         let a = random(m * k, &mut rng);
         let b = random(k * n, &mut rng);
@@ -78,7 +85,7 @@ pub fn check_reference() -> Result<(), String> {
 /// forms, with and without accumulation. The active implementation is restored afterwards.
 pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
     let previous = super::active();
-    let mut rng = crate::rng::Rng::seed_from_u64(12);
+    let mut rng = Rng::seed_from_u64(12);
     let result = (|| {
         for &(m, n, k) in GEMM_SHAPES {
             let a = random(m * k, &mut rng);
@@ -130,7 +137,7 @@ pub fn check_gemm(implementation: Implementation) -> Result<(), String> {
 /// right whenever its forward pass is. Columns are laid out with a row stride
 /// wider than one image, as a batch lays them.
 pub fn check_im2col() -> Result<(), String> {
-    let mut rng = crate::rng::Rng::seed_from_u64(13);
+    let mut rng = Rng::seed_from_u64(13);
     for g in [
         ConvGeometry { channels: 1, height: 5, width: 5, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
         ConvGeometry { channels: 3, height: 7, width: 6, kernel_h: 2, kernel_w: 2, stride: 2, padding: 0 },
@@ -168,56 +175,73 @@ pub fn check_im2col() -> Result<(), String> {
     Ok(())
 }
 
-/// A convolution layer computed with `which` against the same layer with the
-/// scalar kernels: output, input gradient, weight and bias gradients, on
-/// shapes that take the direct path in SIMD builds and ones that take the
-/// gathered GEMM (strided and padded too). Returns how many took the direct path.
-pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
-    use crate::init::Init;
-    use crate::nn::{Conv2d, Layer, Mode, Shape};
+/// The convolution plan with `which` against the scalar reference's plan:
+/// output, input gradient, weight and bias gradients, on shapes that take the
+/// direct path in SIMD builds and ones that take the gathered GEMM (padded
+/// and strided too), an empty batch, one image, and 1×1 kernels. A pass that
+/// keeps nothing (evaluation) must give exactly the training pass's output.
+/// Returns how many shapes took the direct path.
+pub fn check_conv_plan(which: Implementation) -> Result<usize, String> {
     let previous = super::active();
     let mut direct = 0;
-    let mut rng = crate::rng::Rng::seed_from_u64(14);
-    // (input, filters, kernel, padding, stride)
+    let mut rng = Rng::seed_from_u64(14);
+    // (channels, height, width, filters, kernel, padding, stride, batch)
     let cases = [
-        (Shape::new(1, 28, 28), 6, 5, 2, 1),
-        (Shape::new(3, 32, 32), 6, 5, 2, 1),
-        (Shape::new(2, 20, 22), 4, 3, 1, 1),
-        (Shape::new(1, 9, 17), 3, 7, 3, 1),
-        (Shape::new(6, 14, 14), 16, 5, 0, 1),
-        (Shape::new(3, 9, 11), 5, 3, 1, 2),
-        (Shape::new(2, 7, 7), 9, 2, 0, 3),
+        (1, 28, 28, 6, 5, 2, 1, 3),
+        (3, 32, 32, 6, 5, 2, 1, 3),
+        (2, 20, 22, 4, 3, 1, 1, 3),
+        (1, 9, 17, 3, 7, 3, 1, 3),
+        (6, 14, 14, 16, 5, 0, 1, 3),
+        (3, 9, 11, 5, 3, 1, 2, 3),
+        (2, 7, 7, 9, 2, 0, 3, 3),
+        (1, 28, 28, 6, 5, 2, 1, 0),
+        (6, 14, 14, 16, 5, 0, 1, 1),
+        (2, 3, 5, 1, 1, 0, 1, 2),
     ];
     let mut result = Ok(());
-    for (input, filters, kernel, padding, stride) in cases {
-        let batch = 3;
-        let x = ndarray::Array2::from_shape_vec((batch, input.len()), random(batch * input.len(), &mut rng)).expect("shape");
+    for (channels, height, width, filters, kernel, padding, stride, batch) in cases {
+        let g = ConvGeometry { channels, height, width, kernel_h: kernel, kernel_w: kernel, stride, padding };
+        let (k, p) = (g.patch_len(), g.patches());
+        let x = random(batch * g.input_len(), &mut rng);
+        let weight = random(filters * k, &mut rng);
+        let bias = random(filters, &mut rng);
         let run = |implementation| {
             super::set_active(implementation);
-            let mut layer = Conv2d::new(input, filters, kernel, stride, padding, Init::HeUniform, &mut crate::rng::stream(3, 1));
-            let mut mode_rng = crate::rng::stream(1, 1);
-            let y = layer.forward(x.clone(), &mut Mode::Train { rng: &mut mode_rng });
-            let dy = y.mapv(|v| v.sin()); // any gradient that depends on the output
-            let dx = layer.backward(dy, true, true).expect("input gradient");
-            let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grads().to_vec()).collect();
-            (y.into_raw_vec_and_offset().0, dx.into_raw_vec_and_offset().0, grads)
+            let mut plan = ConvPlan::new(g, filters);
+            let algorithm = plan.algorithm(batch);
+            let mut y = vec![f32::NAN; batch * plan.output_len()];
+            plan.forward(batch, &x, &weight, &bias, &mut y, true);
+            let dy: Vec<f32> = y.iter().map(|v| v.sin()).collect(); // any gradient that depends on the output
+            let (mut dw, mut db, mut dx) = (vec![0.0; weight.len()], vec![0.0; filters], vec![f32::NAN; x.len()]);
+            plan.backward(&x, &weight, &dy, Some((&mut dw, &mut db)), Some(&mut dx));
+            let mut evaluated = vec![f32::NAN; y.len()];
+            plan.forward(batch, &x, &weight, &bias, &mut evaluated, false);
+            let same = evaluated.iter().zip(&y).all(|(a, b)| a.to_bits() == b.to_bits());
+            (algorithm, y, dx, dw, db, same)
         };
         let reference = run(Implementation::Scalar);
         let got = run(which);
-        let geometry = ConvGeometry { channels: input.channels, height: input.height, width: input.width, kernel_h: kernel, kernel_w: kernel, stride, padding };
-        if super::direct_conv(&geometry) {
-            direct += 1;
-        }
-        let k = input.channels * kernel * kernel;
-        let p = geometry.patches();
-        let checks = close(&got.0, &reference.0, k)
-            .map_err(|e| format!("output: {e}"))
-            .and_then(|_| close(&got.1, &reference.1, filters * kernel * kernel).map_err(|e| format!("input gradient: {e}")))
-            .and_then(|_| close(&got.2[0], &reference.2[0], batch * p).map_err(|e| format!("weight gradient: {e}")))
-            .and_then(|_| close(&got.2[1], &reference.2[1], batch * p).map_err(|e| format!("bias gradient: {e}")));
+        let checks = if reference.0 != ConvAlgorithm::Im2col {
+            Err(format!("the reference took {:?}, not im2col", reference.0))
+        } else if !got.5 {
+            Err("an evaluation pass differs from the training pass".to_string())
+        } else {
+            close(&got.1, &reference.1, k)
+                .map_err(|e| format!("output: {e}"))
+                .and_then(|_| close(&got.2, &reference.2, filters * kernel * kernel).map_err(|e| format!("input gradient: {e}")))
+                .and_then(|_| close(&got.3, &reference.3, batch * p).map_err(|e| format!("weight gradient: {e}")))
+                .and_then(|_| close(&got.4, &reference.4, batch * p).map_err(|e| format!("bias gradient: {e}")))
+        };
         if let Err(e) = checks {
-            result = Err(format!("{} conv {input} → {filters} filters {kernel}×{kernel} pad {padding} stride {stride}: {e}", which.name()));
+            result = Err(format!(
+                "{} conv {channels}×{height}×{width} → {filters} filters {kernel}×{kernel} pad {padding} stride {stride}, batch {batch} ({:?}): {e}",
+                which.name(),
+                got.0
+            ));
             break;
+        }
+        if got.0 == ConvAlgorithm::Direct && batch > 0 {
+            direct += 1;
         }
     }
     super::set_active(previous);
@@ -229,7 +253,7 @@ pub fn check_conv_layer(which: Implementation) -> Result<usize, String> {
 /// NaNs, with widths that leave every possible tail after whole vectors.
 pub fn check_max_pool(which: Implementation) -> Result<(), String> {
     let previous = super::active();
-    let mut rng = crate::rng::Rng::seed_from_u64(15);
+    let mut rng = Rng::seed_from_u64(15);
     let mut result = Ok(());
     for (channels, h, w) in [(1, 28, 28), (6, 14, 14), (2, 5, 9), (3, 2, 2), (1, 1, 1), (2, 16, 17), (1, 4, 22), (16, 10, 10)] {
         let image: Vec<f32> =

@@ -13,13 +13,13 @@
 //! filters, channel and kernel row, `2·KW` accumulators collect the products
 //! of the output gradient's rows with the shifted input rows, summed across
 //! lanes at the end. Layers with narrow rows (LeNet-5's second convolution:
-//! 10 columns, 2.5 vectors) stay with a GEMM (gathered, see nn/conv2d.rs),
+//! 10 columns, 2.5 vectors) stay with a GEMM (gathered, see `kernels::conv`),
 //! which uses its lanes better.
 
 use core::arch::wasm32::*;
 
 use super::simd128::madd;
-use super::ConvGeometry;
+use super::{ConvGeometry, DirectScratch};
 
 /// Output rows of at most this many v128 (32 columns) take the direct path.
 const MAX_VECTORS: usize = 8;
@@ -74,6 +74,31 @@ impl Default for Padded {
     }
 }
 
+/// [`forward`] with the plan's scratch: the table's `direct_forward` entry.
+pub(super) fn forward_with_scratch<const RELAXED: bool>(
+    g: &ConvGeometry,
+    filters: usize,
+    image: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+    scratch: &mut DirectScratch,
+) {
+    forward::<RELAXED>(g, filters, image, weight, bias, out, &mut scratch.padded)
+}
+
+/// [`weight_grad`] with the plan's scratch: the table's `direct_weight_grad` entry.
+pub(super) fn weight_grad_with_scratch<const RELAXED: bool>(
+    g: &ConvGeometry,
+    filters: usize,
+    image: &[f32],
+    grad: &[f32],
+    dweight: &mut [f32],
+    scratch: &mut DirectScratch,
+) {
+    weight_grad::<RELAXED>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows)
+}
+
 /// `out` (F×OH×OW) = the convolution of one image (C×H×W) with `weight`
 /// (F×C×KH×KW) plus `bias`. The geometry must be [`supported`].
 pub fn forward<const RELAXED: bool>(g: &ConvGeometry, filters: usize, image: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32], padded: &mut Padded) {
@@ -93,6 +118,9 @@ pub fn forward<const RELAXED: bool>(g: &ConvGeometry, filters: usize, image: &[f
     }
 }
 
+// The loops index the accumulators `acc[i][v]` of every filter `i` at the
+// same column `v`, and the load offset by `v` too, which no one iterator yields.
+#[allow(clippy::needless_range_loop)]
 fn forward_rows<const RELAXED: bool, const NV: usize, const FB: usize>(
     g: &ConvGeometry,
     filters: usize,
@@ -192,6 +220,8 @@ pub fn weight_grad<const RELAXED: bool>(
     }
 }
 
+// As in `forward_rows`: `acc[i][kx]` for every filter `i` at once, and `kx` in the load offset.
+#[allow(clippy::needless_range_loop)]
 fn weight_grad_rows<const RELAXED: bool, const NV: usize, const KW: usize>(
     g: &ConvGeometry,
     filters: usize,

@@ -1,16 +1,33 @@
 //! The hot loops of training: matrix multiplies in the forms a forward
 //! and backward pass need (including one that reads a convolution's patches
 //! straight from the images), the im2col/col2im reshuffles that turn a
-//! convolution into a matrix multiply, direct convolution, and pooling.
+//! convolution into a matrix multiply, direct convolution, and pooling; and
+//! the convolution plan ([`conv`]) that chooses among them.
 //!
 //! Every kernel works on plain row-major `f32` slices so that any
-//! implementation can plug in. `scalar` is the reference and is always
-//! compiled; the wasm simd128 kernels (and their relaxed-SIMD variant, in a
-//! build with `+relaxed-simd`) plug in beside it. The best available one is
-//! active by default; tests and benchmarks switch between them at run time
-//! and check each against the scalar reference.
+//! implementation can plug in. Each implementation is one table of
+//! functions (`Kernels`), built as tract's `linalg` builds its `Ops`:
+//! `scalar::generic()` is the reference table, always compiled, and the wasm
+//! simd128 table (and its relaxed-SIMD variant, in a build with
+//! `+relaxed-simd`) is a copy of it with the faster kernels plugged over
+//! some entries (`simd128::plug`). Adding a kernel is one field and its
+//! checked wrapper here, one entry in `generic()`, and one line in each plug
+//! that speeds it up.
+//!
+//! The public functions below are the only way in: they check shapes (the
+//! SIMD kernels read unchecked, so a shape bug must fail here, not read out
+//! of bounds) and then make one indirect call through the active table, one
+//! per GEMM or per image, never inside a kernel's loops. The best table of the
+//! build is active by default; tests and benchmarks switch between them at
+//! run time and check each against the scalar reference ([`conformance`]).
+//!
+//! Which convolution algorithm runs is a property of the table too:
+//! `conv_gathers` and `direct_supported` tell [`ConvPlan`] whether this
+//! implementation convolves directly, through a gathered GEMM, or through
+//! im2col (see [`conv`] for why each one where it is).
 
 pub mod conformance;
+pub mod conv;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod direct;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -23,14 +40,15 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+pub use conv::{ConvAlgorithm, ConvPlan};
 pub use scalar::ConvGeometry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Implementation {
-    Scalar = 0,
-    Simd128 = 1,
-    Relaxed = 2,
+    Scalar,
+    Simd128,
+    Relaxed,
 }
 
 impl Implementation {
@@ -46,14 +64,73 @@ impl Implementation {
     }
 }
 
+/// `C[m×n] (+)= op(A) · op(B)`, as each GEMM form reads its operands.
+type GemmFn = fn(usize, usize, usize, &[f32], &[f32], &mut [f32], bool);
+/// [`gemm_gathered`]'s arguments.
+type GatheredFn = fn(usize, usize, usize, &[f32], &[u32], &[u32], &[f32], bool, &mut [f32], bool);
+/// [`im2col`] and [`col2im`].
+type Im2colFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
+type Col2imFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
+/// [`max_pool_2x2`]'s arguments.
+type MaxPoolFn = fn(&[f32], &mut [f32], &mut [u32], usize, usize, usize);
+/// One image's direct convolution: geometry, filters, image, weight, bias, output.
+type DirectForwardFn = fn(&ConvGeometry, usize, &[f32], &[f32], &[f32], &mut [f32], &mut DirectScratch);
+/// One image's direct weight gradient: geometry, filters, image, output gradient, weight gradient (added to).
+type DirectWeightGradFn = fn(&ConvGeometry, usize, &[f32], &[f32], &mut [f32], &mut DirectScratch);
+
+/// One implementation's kernels. The fields are private to `kernels`: code
+/// outside calls the checked wrappers below, never an entry directly.
+struct Kernels {
+    implementation: Implementation,
+    gemm_nn: GemmFn,
+    gemm_nt: GemmFn,
+    gemm_tn: GemmFn,
+    gemm_tt: GemmFn,
+    gemm_gathered: GatheredFn,
+    im2col: Im2colFn,
+    col2im: Col2imFn,
+    max_pool_2x2: MaxPoolFn,
+    /// Whether convolutions the direct kernels do not take multiply straight
+    /// from the images (`gemm_gathered`) rather than through im2col.
+    conv_gathers: bool,
+    /// Whether `direct_forward` and `direct_weight_grad` handle a geometry.
+    direct_supported: fn(&ConvGeometry) -> bool,
+    direct_forward: DirectForwardFn,
+    direct_weight_grad: DirectWeightGradFn,
+}
+
+/// Every table this build has, slowest first; the last is the best.
+const TABLES: &[Kernels] = &[
+    scalar::generic(),
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    simd128::plug::<false>(scalar::generic()),
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+    simd128::plug::<true>(scalar::generic()),
+];
+
+/// The implementations of [`TABLES`], in the same order.
+static AVAILABLE: [Implementation; TABLES.len()] = {
+    let mut names = [Implementation::Scalar; TABLES.len()];
+    let mut i = 0;
+    while i < TABLES.len() {
+        names[i] = TABLES[i].implementation;
+        i += 1;
+    }
+    names
+};
+
+/// Index into [`TABLES`] of the active implementation; the best by default.
+static ACTIVE: AtomicU8 = AtomicU8::new(TABLES.len() as u8 - 1);
+
+/// The active table: the one place the implementation is picked.
+#[inline]
+fn table() -> &'static Kernels {
+    &TABLES[ACTIVE.load(Ordering::Relaxed) as usize]
+}
+
 /// The implementations compiled into this build, slowest first.
 pub fn available() -> &'static [Implementation] {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
-    return &[Implementation::Scalar, Implementation::Simd128, Implementation::Relaxed];
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
-    return &[Implementation::Scalar, Implementation::Simd128];
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    return &[Implementation::Scalar];
+    &AVAILABLE
 }
 
 /// The fastest implementation of this build: what the page runs.
@@ -61,25 +138,17 @@ pub fn best() -> Implementation {
     *available().last().expect("scalar is always available")
 }
 
-const UNSET: u8 = u8::MAX;
-static ACTIVE: AtomicU8 = AtomicU8::new(UNSET);
-
 pub fn active() -> Implementation {
-    match ACTIVE.load(Ordering::Relaxed) {
-        0 => Implementation::Scalar,
-        1 => Implementation::Simd128,
-        2 => Implementation::Relaxed,
-        _ => best(),
-    }
+    table().implementation
 }
 
 /// Switches every kernel to `implementation` (for tests and benchmarks).
 /// Returns false, changing nothing, if this build does not have it.
 pub fn set_active(implementation: Implementation) -> bool {
-    if !available().contains(&implementation) {
+    let Some(index) = available().iter().position(|&i| i == implementation) else {
         return false;
-    }
-    ACTIVE.store(implementation as u8, Ordering::Relaxed);
+    };
+    ACTIVE.store(index as u8, Ordering::Relaxed);
     true
 }
 
@@ -88,44 +157,32 @@ pub fn build_name() -> &'static str {
     best().name()
 }
 
-macro_rules! dispatch_gemm {
-    ($name:ident, $m:ident, $n:ident, $k:ident, $a:ident, $b:ident, $c:ident, $acc:ident) => {
-        match active() {
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Implementation::Simd128 => simd128::$name::<false>($m, $n, $k, $a, $b, $c, $acc),
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
-            Implementation::Relaxed => simd128::$name::<true>($m, $n, $k, $a, $b, $c, $acc),
-            _ => scalar::$name($m, $n, $k, $a, $b, $c, $acc),
-        }
-    };
-}
-
 /// `C[m×n] (+)= A[m×k] · B[k×n]`; `accumulate = false` overwrites C.
 #[inline]
 pub fn gemm_nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    dispatch_gemm!(gemm_nn, m, n, k, a, b, c, accumulate)
+    (table().gemm_nn)(m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A[m×k] · B[n×k]ᵀ`.
 #[inline]
 pub fn gemm_nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    dispatch_gemm!(gemm_nt, m, n, k, a, b, c, accumulate)
+    (table().gemm_nt)(m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A[k×m]ᵀ · B[n×k]ᵀ`.
 #[inline]
 pub fn gemm_tt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    dispatch_gemm!(gemm_tt, m, n, k, a, b, c, accumulate)
+    (table().gemm_tt)(m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A[k×m]ᵀ · B[k×n]`.
 #[inline]
 pub fn gemm_tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
     check_gemm(m, n, k, a.len(), b.len(), c.len());
-    dispatch_gemm!(gemm_tn, m, n, k, a, b, c, accumulate)
+    (table().gemm_tn)(m, n, k, a, b, c, accumulate)
 }
 
 /// `C[m×n] (+)= A · B` where A is implicit: `A(i, p) = a[rows[i] + cols[p]]`
@@ -143,21 +200,7 @@ pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols
         let reach = *rows.iter().max().expect("m > 0") as usize + *cols.iter().max().expect("k > 0") as usize;
         assert!(reach < a.len(), "gemm_gathered: offsets reach {reach}, A has {} values", a.len());
     }
-    match active() {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Implementation::Simd128 => simd128::gemm_gathered::<false>(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
-        Implementation::Relaxed => simd128::gemm_gathered::<true>(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
-        _ => scalar::gemm_gathered(m, n, k, a, rows, cols, b, b_transposed, c, accumulate),
-    }
-}
-
-/// Whether convolutions that are not [`direct_conv`] should multiply
-/// straight from the images ([`gemm_gathered`]) rather than through im2col:
-/// in the SIMD builds. The scalar reference keeps im2col, so native results
-/// (and the shipped checkpoints `make models` reproduces) do not change.
-pub fn gathered_conv() -> bool {
-    !matches!(active(), Implementation::Scalar)
+    (table().gemm_gathered)(m, n, k, a, rows, cols, b, b_transposed, c, accumulate)
 }
 
 /// 2×2 max pooling, stride 2, of one image `(C, H, W)`: maxima into `out`
@@ -167,11 +210,7 @@ pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: u
     let outputs = channels * (h / 2) * (w / 2);
     assert_eq!(image.len(), channels * h * w, "max_pool_2x2: image length");
     assert_eq!((out.len(), arg.len()), (outputs, outputs), "max_pool_2x2: output lengths");
-    match active() {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Implementation::Simd128 | Implementation::Relaxed => pool::max_pool_2x2(image, out, arg, channels, h, w),
-        _ => scalar::max_pool_2x2(image, out, arg, channels, h, w),
-    }
+    (table().max_pool_2x2)(image, out, arg, channels, h, w)
 }
 
 /// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at
@@ -180,7 +219,7 @@ pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: u
 pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "im2col: image length");
     check_cols(g, cols.len(), ld);
-    scalar::im2col(g, image, cols, ld)
+    (table().im2col)(g, image, cols, ld)
 }
 
 /// Columns → one image `(C, H, W)`, summing overlaps; the image is overwritten.
@@ -188,53 +227,17 @@ pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
 pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "col2im: image length");
     check_cols(g, cols.len(), ld);
-    scalar::col2im(g, cols, image, ld)
+    (table().col2im)(g, cols, image, ld)
 }
 
-/// Scratch of the direct convolution kernels, kept by each layer between calls.
+/// Scratch of the direct convolution kernels, kept by each convolution plan
+/// between calls (empty in builds without them).
 #[derive(Default)]
-pub struct DirectScratch {
+struct DirectScratch {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     padded: direct::Padded,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     grad_rows: Vec<f32>,
-}
-
-/// Whether the active kernels convolve `g` directly, without im2col
-/// ([`direct_forward`], [`direct_weight_grad`]): SIMD builds, stride 1, wide output rows.
-pub fn direct_conv(g: &ConvGeometry) -> bool {
-    match active() {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Implementation::Simd128 | Implementation::Relaxed => direct::supported(g),
-        _ => {
-            let _ = g;
-            false
-        }
-    }
-}
-
-/// One image's convolution `out` (F×OH×OW) = weight ∗ image + bias. Only where [`direct_conv`] holds.
-#[allow(unused_variables)]
-pub fn direct_forward(g: &ConvGeometry, filters: usize, image: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32], scratch: &mut DirectScratch) {
-    match active() {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Implementation::Simd128 => direct::forward::<false>(g, filters, image, weight, bias, out, &mut scratch.padded),
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
-        Implementation::Relaxed => direct::forward::<true>(g, filters, image, weight, bias, out, &mut scratch.padded),
-        other => panic!("direct convolution is not available with {} kernels", other.name()),
-    }
-}
-
-/// `dweight` += one image's weight gradient, from its input and output gradient. Only where [`direct_conv`] holds.
-#[allow(unused_variables)]
-pub fn direct_weight_grad(g: &ConvGeometry, filters: usize, image: &[f32], grad: &[f32], dweight: &mut [f32], scratch: &mut DirectScratch) {
-    match active() {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Implementation::Simd128 => direct::weight_grad::<false>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows),
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
-        Implementation::Relaxed => direct::weight_grad::<true>(g, filters, image, grad, dweight, &mut scratch.padded, &mut scratch.grad_rows),
-        other => panic!("direct convolution is not available with {} kernels", other.name()),
-    }
 }
 
 fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {

@@ -5,9 +5,9 @@
 //! stored as is or transposed): the transposes are absorbed while packing.
 //! - B is packed block by block (`KC` rows × `NC` columns, sized for L2) into
 //!   panels of `NR = 8` columns (`panel[q·NR + c] = B(p0 + q, j0 + c)`),
-//!   zero-padded on the right edge. Reading B's rows in place instead was
-//!   tried: rows 25,600 or 200,704 bytes apart alias to a handful of L1 sets
-//!   and the kernel ran at a third of the speed.
+//!   zero-padded on the right edge. B is packed rather than read in place
+//!   because its rows, 25,600 or 200,704 bytes apart, alias to a handful of
+//!   L1 sets: read in place, the kernel runs at a third of the speed.
 //! - A is read in place, `MR` rows at a time, through row and column strides
 //!   (so a stored transpose costs nothing); only a ragged last row panel is
 //!   packed (`panel[p·MR + r] = A(i0 + r, p)`) to pad it with zeros.
@@ -17,9 +17,9 @@
 //! Why `MR = 4` (8 accumulators): V8 allocates 15 of x86-64's 16 vector
 //! registers to wasm code. A 4 × 8 tile needs 8 accumulators, 2 B vectors and
 //! at most 4 broadcasts, so the loop runs without spills; 8 × 8 (16
-//! accumulators) and 6 × 8 (12) made V8 spill accumulators to the stack on
-//! every step, and the loop was bound by those stores and reloads instead of
-//! by arithmetic — which also hid the fused multiply-add's advantage. Measured
+//! accumulators) and 6 × 8 (12) make V8 spill accumulators to the stack on
+//! every step, and the loop is then bound by those stores and reloads instead
+//! of by arithmetic — which also hides the fused multiply-add's advantage. Measured
 //! side by side in Chromium (GEMM 256³, GFLOP/s): 8 × 8 simd128 13.0,
 //! relaxed 15.3; 4 × 8 simd128 17.9, relaxed 32.7 (x86-64 disassembly read
 //! with Node's `--print-wasm-code`).
@@ -32,6 +32,29 @@
 
 use core::arch::wasm32::*;
 use std::cell::RefCell;
+
+use super::{direct, pool, Implementation, Kernels};
+
+/// The simd128 table (`RELAXED`: with relaxed-SIMD fused multiply-add): the
+/// reference table with every kernel this build speeds up plugged over it.
+/// im2col and col2im stay the reference's: they are copies LLVM vectorises.
+pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
+    Kernels {
+        implementation: if RELAXED { Implementation::Relaxed } else { Implementation::Simd128 },
+        gemm_nn: gemm_nn::<RELAXED>,
+        gemm_nt: gemm_nt::<RELAXED>,
+        gemm_tn: gemm_tn::<RELAXED>,
+        gemm_tt: gemm_tt::<RELAXED>,
+        gemm_gathered: gemm_gathered::<RELAXED>,
+        max_pool_2x2: pool::max_pool_2x2,
+        // The packed GEMM reads a gathered A as fast as a stored one, so no column matrix is built.
+        conv_gathers: true,
+        direct_supported: direct::supported,
+        direct_forward: direct::forward_with_scratch::<RELAXED>,
+        direct_weight_grad: direct::weight_grad_with_scratch::<RELAXED>,
+        ..generic
+    }
+}
 
 const NR: usize = 8;
 const MR: usize = 4;

@@ -80,6 +80,10 @@ impl Layer for Activation {
         }
         Some(grad)
     }
+
+    fn clear_cache(&mut self) {
+        self.cached = None;
+    }
 }
 
 /// Logistic function, written so that neither branch overflows.

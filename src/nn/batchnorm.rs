@@ -36,9 +36,9 @@ struct Cache {
 impl BatchNorm {
     pub fn new(shape: Shape) -> Self {
         let c = shape.channels;
-        let mut gamma = Param::new("gamma", ParamKind::Bias, &[c]);
+        let mut gamma = Param::new("gamma", ParamKind::NoDecay, &[c]);
         gamma.values_mut().fill(1.0);
-        let beta = Param::new("beta", ParamKind::Bias, &[c]);
+        let beta = Param::new("beta", ParamKind::NoDecay, &[c]);
         let running_mean = Param::new("running_mean", ParamKind::Statistic, &[c]);
         let mut running_var = Param::new("running_var", ParamKind::Statistic, &[c]);
         running_var.values_mut().fill(1.0);
@@ -160,6 +160,10 @@ impl Layer for BatchNorm {
             }
         }
         Some(dx)
+    }
+
+    fn clear_cache(&mut self) {
+        self.cache = None;
     }
 
     fn params(&self) -> &[Param] {

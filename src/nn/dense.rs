@@ -19,7 +19,7 @@ impl Dense {
     pub fn new(inputs: usize, outputs: usize, init: Init, rng: &mut Rng) -> Self {
         let mut weight = Param::new("weight", ParamKind::Weight, &[outputs, inputs]);
         init.fill(weight.values_mut(), inputs, outputs, rng);
-        let bias = Param::new("bias", ParamKind::Bias, &[outputs]);
+        let bias = Param::new("bias", ParamKind::NoDecay, &[outputs]);
         Dense { inputs, outputs, params: [weight, bias], cached_input: None }
     }
 }
@@ -77,6 +77,10 @@ impl Layer for Dense {
         let mut dx = Array2::<f32>::zeros((batch, self.inputs));
         kernels::gemm_nn(batch, self.inputs, self.outputs, dy, weight.values(), dx.as_slice_mut().expect("fresh array"), false);
         Some(dx)
+    }
+
+    fn clear_cache(&mut self) {
+        self.cached_input = None;
     }
 
     fn params(&self) -> &[Param] {

@@ -57,6 +57,10 @@ impl Layer for Dropout {
         }
         Some(grad)
     }
+
+    fn clear_cache(&mut self) {
+        self.mask = None;
+    }
 }
 
 #[cfg(test)]

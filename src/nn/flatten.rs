@@ -32,6 +32,8 @@ impl Layer for Flatten {
     fn backward(&mut self, grad_out: Array2<f32>, _param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
         input_grad.then_some(grad_out)
     }
+    /// Flatten keeps nothing: its input and output are the same array.
+    fn clear_cache(&mut self) {}
 }
 
 #[cfg(test)]

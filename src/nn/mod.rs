@@ -75,14 +75,19 @@ impl Mode<'_> {
     }
 }
 
-/// Weights take L1/L2 penalties; biases (and BatchNorm's scale and shift)
-/// never do; statistics (BatchNorm's running averages) are not trained at
-/// all but travel with the weights in checkpoints.
+/// How the optimiser treats a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamKind {
+    /// Trained, with the L1/L2 penalties (weight decay).
     Weight,
-    Bias,
+    /// Trained without weight decay: biases and BatchNorm's scale γ and
+    /// shift β. They are few and set offsets and scales rather than fit the
+    /// data, and decaying γ towards zero would only shrink what BatchNorm
+    /// normalised.
+    NoDecay,
+    /// Not trained at all (BatchNorm's running averages), but stored with
+    /// the weights in checkpoints.
     Statistic,
 }
 
@@ -131,14 +136,18 @@ impl Param {
 /// `forward` keeps what `backward` needs when training; `backward` receives the
 /// gradient of the loss with respect to this layer's output, *adds* the
 /// gradients of its parameters into `Param::grad` when `param_grads` is true
-/// (false for frozen layers, which saves the work), and returns the gradient
-/// with respect to its input when `input_grad` is true.
+/// (false for frozen layers, which saves the work), returns the gradient
+/// with respect to its input when `input_grad` is true, and releases what
+/// the forward pass kept. `clear_cache` releases it without a backward pass.
 pub trait Layer: Send {
     fn name(&self) -> &'static str;
     fn input_shape(&self) -> Shape;
     fn output_shape(&self) -> Shape;
     fn forward(&mut self, x: Array2<f32>, mode: &mut Mode) -> Array2<f32>;
     fn backward(&mut self, grad_out: Array2<f32>, param_grads: bool, input_grad: bool) -> Option<Array2<f32>>;
+    /// Drops what the last training forward pass kept for backward (a step
+    /// abandoned after its forward pass); a backward pass then has nothing to work from.
+    fn clear_cache(&mut self);
     fn params(&self) -> &[Param] {
         &[]
     }

@@ -90,6 +90,10 @@ impl Layer for MaxPool2d {
         }
         Some(dx)
     }
+
+    fn clear_cache(&mut self) {
+        self.argmax = None;
+    }
 }
 
 #[cfg(test)]

@@ -112,8 +112,9 @@ impl OptimizerSpec {
     }
 }
 
-/// Weight penalties added to the loss: `l1·Σ|w| + (l2/2)·Σw²` over weights
-/// (never biases), so their gradients are `l1·sign(w) + l2·w`.
+/// Weight penalties added to the loss: `l1·Σ|w| + (l2/2)·Σw²` over the
+/// `ParamKind::Weight` parameters (never the `NoDecay` ones: biases and
+/// BatchNorm's γ and β), so their gradients are `l1·sign(w) + l2·w`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Penalty {
     pub l1: f32,
