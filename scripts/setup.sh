@@ -16,6 +16,14 @@ WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.106}
 # check below compares versions, so a different one already on PATH is replaced.
 WASM_PACK_VERSION=0.15.1
 
+# make lint runs cargo fmt and clippy; a minimal rustup profile has neither.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the $component component"
+    rustup component add "$component"
+  fi
+done
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -19,7 +19,8 @@
 //                                   `source_acc` (the forgetting meter)
 //   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
-//   step                            one training step of each run (plus evaluations)
+//   step                            one training step of each run (plus evaluations); answered
+//                                   by paused, or by done when that step finished the runs
 //   freeze {run?, layer, frozen}    (un)freeze a layer of one run (or all), also mid-run
 //   layerLr {run?, layer, multiplier}  set a layer's learning-rate multiplier, also mid-run
 // worker → main:

@@ -55,10 +55,11 @@ function postProgress(now) {
   });
 }
 
-function finish() {
+// `id`: the request (a Step) that finished the runs, which `done` answers.
+function finish(id) {
   running = false;
   postProgress(performance.now());
-  post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) });
+  post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) }, id);
 }
 
 function runChunk() {
@@ -268,7 +269,7 @@ const handlers = {
     running = false;
     for (const run of runs) if (!run.done) run.trainer.stepOnce();
     for (const run of runs) run.done = run.trainer.status().done;
-    if (runs.every((r) => r.done)) return finish();
+    if (runs.every((r) => r.done)) return finish(id);
     postProgress(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
