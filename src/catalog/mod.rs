@@ -382,5 +382,8 @@ mod tests {
         use Role::*;
         assert_eq!(roles, [Some(Conv), None, None, Some(Conv), None, None, None, Some(Dense), None, Some(Dense), None, Some(Head)]);
         serde_json::to_string(&catalog()).unwrap();
+        for role in Role::ALL {
+            assert_eq!(serde_json::to_value(role).unwrap(), role.name(), "a role's name is its serialised form");
+        }
     }
 }

@@ -63,6 +63,17 @@ pub enum Role {
 impl Role {
     pub const ALL: &'static [Role] = &[Role::Conv, Role::Dense, Role::Norm, Role::Head, Role::Backbone];
 
+    /// The role's name, as serialised and as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Conv => "conv",
+            Role::Dense => "dense",
+            Role::Norm => "norm",
+            Role::Head => "head",
+            Role::Backbone => "backbone",
+        }
+    }
+
     /// Whether a selector (`self`) picks a layer whose own role is `layer`.
     pub fn selects(self, layer: Role) -> bool {
         self == layer || (self == Role::Backbone && layer != Role::Head)

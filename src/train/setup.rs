@@ -63,7 +63,7 @@ fn apply_layer_choices(model: &mut Sequential, config: &TrainConfig, copied: usi
     for &role in &config.freeze_roles {
         let chosen = model.layers_with_role(role);
         if chosen.is_empty() {
-            return Err(Error::Config(format!("freeze_roles: this model has no layer of role '{}'", serde_json::to_value(role).expect("a name"))));
+            return Err(Error::Config(format!("freeze_roles: this model has no layer of role '{}'", role.name())));
         }
         for layer in chosen {
             model.set_frozen(layer, true)?;

@@ -9,6 +9,11 @@ use finetune_lab::{decode_checkpoint, Trainer};
 
 use super::train::{train_to_the_end, TrainArgs};
 
+/// The catalog's layer roles, as the command line spells them.
+fn roles() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(finetune_lab::nn::Role::ALL.iter().map(|r| r.name()))
+}
+
 #[derive(Args)]
 pub struct FinetuneArgs {
     #[command(flatten)]
@@ -19,12 +24,16 @@ pub struct FinetuneArgs {
     /// Target classes (indices into the dataset, comma-separated), e.g. 5,6,7,8,9; default: all.
     #[arg(long, value_delimiter = ',')]
     classes: Option<Vec<usize>>,
-    /// Labelled training images per class (1 to 500); default: every training image.
+    /// Labelled training images per class; default: every training image.
     #[arg(long)]
     labels_per_class: Option<usize>,
     /// Layers to freeze (indices, comma-separated; `finetune-lab` layer 0 is the first convolution).
     #[arg(long, value_delimiter = ',')]
     freeze: Vec<usize>,
+    /// Layers to freeze by role, whatever the model's layer order: conv, dense, norm, head,
+    /// or backbone (every layer with weights but the head), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = roles())]
+    freeze_roles: Vec<String>,
     /// Replace the classification head even when the class count matches.
     #[arg(long)]
     new_head: bool,
@@ -48,11 +57,8 @@ pub fn run(args: FinetuneArgs) -> Result<(), String> {
     let mut config = args.train.config()?;
     config.labels_per_class = args.labels_per_class;
     config.freeze = args.freeze.clone();
-    if let Some(k) = args.labels_per_class {
-        if !(1..=500).contains(&k) {
-            return Err(format!("--labels-per-class must be 1 to 500, got {k}"));
-        }
-    }
+    config.freeze_roles =
+        args.freeze_roles.iter().map(|name| *finetune_lab::nn::Role::ALL.iter().find(|r| r.name() == name).expect("clap checked the name")).collect();
     let source = match &args.source_classes {
         Some(classes) => Some(Arc::new(super::load_dataset(args.train.dataset_path())?.with_classes(classes).map_err(|e| e.to_string())?)),
         None => None,
