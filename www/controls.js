@@ -105,7 +105,7 @@ export class Controls {
   }
 
   // Returns {runs} to configure, or {sweep: k → runs} for a sweep, or null
-  // when a box is empty or not a number (shown at once). `layers`
+  // when a box is empty or not a number (shown by `check`). `layers`
   // ({freeze, layer_lr}) are the layers panel's choices, used by free
   // training (experiments define their own); `augment` (an AugmentConfig)
   // applies to every run alike. Ranges are the core's to check: see `check`.
@@ -127,7 +127,7 @@ export class Controls {
       if (problem) this.parseProblems.set(name, `${label} ${problem}.`);
       else values[name] = value;
     }
-    this.show();
+    // Shown by `check`, together with the core's verdict on the rest.
     const parsed = (name, fallback) => (name in values ? values[name] : fallback);
     // A box that does not parse is left out, so the core still checks the rest.
     const config = Object.fromEntries(
@@ -171,7 +171,13 @@ export class Controls {
   // core found nothing wrong and no box failed to parse.
   async check(validate) {
     const runs = this.lastRead || [];
-    const lists = await validate(runs.map((r) => r.config));
+    let lists;
+    try {
+      lists = await validate(runs.map((r) => r.config));
+    } catch (err) {
+      this.show(); // at least what the form itself found
+      throw err;
+    }
     this.coreProblems.clear();
     for (const problem of lists.flat()) {
       const name = problem.field ? inputFor(problem.field) : null;

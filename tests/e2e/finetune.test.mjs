@@ -90,6 +90,8 @@ test('domain shift: scratch, fine-tuned and head only on the same shifted digits
   await byTestId(page, 'shift-kind').selectOption('blur');
   await byTestId(page, 'shift-strength').fill('1.5');
   await byTestId(page, 'train').click();
+  // The range is the core's to check: its answer comes back from the worker.
+  await byTestId(page, 'form-error').waitFor({ state: 'visible' });
   assert.match(await byTestId(page, 'form-error').textContent(), /Shift strength must be a whole number from 0 to 3 pixels/);
   await byTestId(page, 'shift-strength').fill('1');
   assert.deepEqual(lab.consoleErrors, []);
