@@ -86,7 +86,8 @@ async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windo
     batch_size: batch,
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
     lr: 0.01,
-    epochs: 1000,
+    // The longest run the core allows: the timed windows end long before it does.
+    epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
     evals_per_epoch: 1,
   });
   const run = (ms) => {
