@@ -6,7 +6,7 @@
 import { augmentPreset, catalog } from './catalog.js';
 
 // The transforms, their fields and ranges, and the standard set are the
-// core's catalog (src/catalog.rs); how each value reads is this panel's.
+// core's catalog (src/catalog/); how each value reads is this panel's.
 const FORMATS = {
   rotation: (v) => `${v}°`,
   zoom: (v) => `${Math.round(v * 100)} %`,

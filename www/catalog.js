@@ -1,4 +1,4 @@
-// The core's catalog (src/catalog.rs) on the page: every optimiser,
+// The core's catalog (src/catalog/) on the page: every optimiser,
 // initialiser, schedule, shift, augmentation transform and preset, model
 // preset and numeric limit, exactly as the wasm core defines them. The worker
 // sends it with `ready`; nothing on the page re-types those facts, it looks
@@ -9,6 +9,8 @@ let current = null;
 export function setCatalog(catalog) {
   current = catalog;
 }
+
+export const hasCatalog = () => current !== null;
 
 export function catalog() {
   if (!current) throw new Error('the training core’s catalog has not arrived yet');
@@ -36,6 +38,13 @@ export function initSpec(name, scale) {
 export function limit(field, shiftKind) {
   if (field === 'shift.strength') return shiftChoice(shiftKind).strength;
   return catalog().limits.find((l) => l.field === field) || null;
+}
+
+// Whether `value` is inside `range` (a catalog limit), as the core's Limit::allows decides.
+export function allows(range, value) {
+  const above = range.min_exclusive ? value > range.min : value >= range.min;
+  const below = range.max === null || (range.max_exclusive ? value < range.max : value <= range.max);
+  return Number.isFinite(value) && above && below && (!range.whole || Number.isInteger(value));
 }
 
 // The form's <select>s whose options are the catalog's named choices.

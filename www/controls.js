@@ -1,9 +1,9 @@
-// The configuration form: its choices are the core's catalog (www/catalog.js),
-// it reads itself into runs (the core's TrainConfig, through the experiments
-// in www/experiments.js), and it shows what is wrong. The form checks only
-// what the core never sees — an empty box, text that is not a number — and
-// the core's own validation (`validate`, through the worker) names every
-// setting out of its range, which the form marks by its field.
+// The configuration form: its choices, defaults and ranges are the core's
+// catalog (www/catalog.js), it reads itself into runs (the core's
+// TrainConfig, through the experiments in www/experiments.js), and it shows
+// what is wrong. The form itself finds only a box that is empty or holds no
+// number; every range (a whole number, a bound) is the core's to check
+// (`validate`, through the worker), and the form marks the fields it names.
 
 import { catalog, choicesFor, initSpec, limit, optimizerSpec, scheduleSpec, shiftChoice } from './catalog.js';
 import { EXPERIMENTS, TAKES_K } from './experiments.js';
@@ -25,6 +25,13 @@ export const NUMBER_FIELDS = {
   shiftStrength: { field: 'shift.strength', label: 'Shift strength' },
 };
 
+// A number input's default and the bounds a browser can show (the core checks them anyway).
+function applyRange(input, range) {
+  if (range.default !== null) input.defaultValue = String(range.default);
+  input.min = !range.min_exclusive && Number.isFinite(range.min) ? String(range.min) : '';
+  input.max = range.max !== null && !range.max_exclusive ? String(range.max) : '';
+}
+
 // The input that sets a core field, if the form has one.
 const inputFor = (field) => Object.keys(NUMBER_FIELDS).find((name) => NUMBER_FIELDS[name].field === field || (NUMBER_FIELDS[name].also || []).includes(field));
 
@@ -38,8 +45,11 @@ export class Controls {
     form.elements.init.addEventListener('change', () => this.updateScaleVisibility());
     form.elements.experiment.addEventListener('change', () => this.applyExperiment());
     form.elements.shiftKind.addEventListener('change', () => {
-      form.elements.shiftStrength.value = shiftChoice(form.elements.shiftKind.value).strength.default;
+      const { strength } = shiftChoice(form.elements.shiftKind.value);
+      applyRange(form.elements.shiftStrength, strength);
+      form.elements.shiftStrength.value = strength.default;
     });
+    this.checks = 0; // numbers each check, so a reply overtaken by a newer one is dropped
     // An edited field's old verdict goes at once; the core's new one follows.
     form.addEventListener('input', (event) => this.forget(event.target.name));
     form.addEventListener('change', (event) => this.forget(event.target.name));
@@ -55,12 +65,8 @@ export class Controls {
       select.replaceChildren(...choicesFor(name).map((c) => new Option(c.label, c.name, c.name === chosen, c.name === chosen)));
     }
     for (const [name, { field }] of Object.entries(NUMBER_FIELDS)) {
-      const input = f[name];
       const range = limit(field, f.shiftKind.value);
-      if (!range) continue;
-      if (range.default !== null && range.default !== undefined) input.defaultValue = String(range.default);
-      if (!range.min_exclusive && Number.isFinite(range.min)) input.min = String(range.min);
-      if (range.max !== null && !range.max_exclusive) input.max = String(range.max);
+      if (range) applyRange(f[name], range);
     }
     this.updateScaleVisibility();
     this.updateExperimentFields();
@@ -171,6 +177,7 @@ export class Controls {
   // core found nothing wrong and no box failed to parse.
   async check(validate) {
     const runs = this.lastRead || [];
+    const mine = ++this.checks;
     let lists;
     try {
       lists = await validate(runs.map((r) => r.config));
@@ -178,6 +185,7 @@ export class Controls {
       this.show(); // at least what the form itself found
       throw err;
     }
+    if (mine !== this.checks) return false; // the form changed meanwhile: the newer check decides
     this.coreProblems.clear();
     for (const problem of lists.flat()) {
       const name = problem.field ? inputFor(problem.field) : null;

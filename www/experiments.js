@@ -10,8 +10,6 @@ import { augmentPreset, shiftChoice } from './catalog.js';
 const HEAD_ONLY = ['backbone'];
 const CONVS_FROZEN = ['conv'];
 
-// Experiments that take K (labelled images per class) from the form; the sweep chooses K itself.
-export const TAKES_K = ['new-classes', 'forgetting', 'domain-shift', 'different-task', 'unfreeze-depth'];
 
 // Every experiment uses MNIST; only free training follows the dataset picker.
 const MNIST = 'data/mnist.ftld.gz';
@@ -32,28 +30,33 @@ export const EXPERIMENTS = {
     ],
   },
   'new-classes': {
+    takesK: true, // K labelled images per class, from the form (the sweep chooses its own)
     about: 'Two runs on the same 5 × K images of digits 5–9, seed and budget: LeNet-5 from scratch, and LeNet-5 pretrained on digits 0–4 with a new head for 5–9.',
     // Settings a first-time user sees when picking the experiment (still editable).
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16 },
     runs: ({ config, k }) => newClassRuns(config, k),
   },
   'domain-shift': {
+    takesK: true, // K labelled images per class, from the form (the sweep chooses its own)
     about: 'Base: LeNet-5 trained on one half of the MNIST training images. Target: the other half under the chosen shift, K labels per class; validation and test images are shifted too and unseen by both. From scratch, fine-tuned (all layers) and head only. Dashed: the base’s own task (unshifted digits).',
     // A new head learns slowly at 1e-3 when the rest is frozen; 3e-3 gives the head-only runs a fair chance.
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
     runs: ({ config, k, shift }) => domainShiftRuns({ ...config, evals_per_epoch: 1 }, k, shift),
   },
   'different-task': {
+    takesK: true, // K labelled images per class, from the form (the sweep chooses its own)
     about: 'Base: LeNet-5 trained on Fashion-MNIST (clothes, not digits). Target: all ten digits, K labels per class, new head. From scratch, and fine-tuned with the base frozen (head only), with its convolutions frozen, and with every layer learning.',
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
     runs: ({ config, k }) => differentTaskRuns({ ...config, evals_per_epoch: 1 }, k),
   },
   'unfreeze-depth': {
+    takesK: true, // K labelled images per class, from the form (the sweep chooses its own)
     about: 'Digits 5–9, K labels per class, from two bases: one trained on digits 0–4 (a near task) and one on Fashion-MNIST (a far task). Each is fine-tuned with only its head learning and with every layer learning: how much does unfreezing help in each case?',
     defaults: { model: 'lenet5', epochs: 30, batchSize: 16, lr: 0.003 },
     runs: ({ config, k }) => unfreezeDepthRuns({ ...config, evals_per_epoch: 1 }, k),
   },
   forgetting: {
+    takesK: true, // K labelled images per class, from the form (the sweep chooses its own)
     about: 'The base pretrained on digits 0–4 learns digits 5–9 (K labels per class) three ways. Dashed: its accuracy on its old task, digits 0–4, through its old head on the current backbone.',
     defaults: { model: 'lenet5', epochs: 10, batchSize: 16, lr: 0.003 },
     runs: ({ config, k }) => forgettingRuns(config, k),
@@ -150,3 +153,6 @@ function overfittingRuns(config) {
   ];
 }
 
+
+// Experiments that take K (labelled images per class) from the form.
+export const TAKES_K = Object.keys(EXPERIMENTS).filter((name) => EXPERIMENTS[name].takesK);

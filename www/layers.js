@@ -5,7 +5,7 @@
 // the next run is configured with; during a run each change goes to the worker
 // at once, which confirms it. Either way the choices are kept for the next run.
 
-import { limit } from './catalog.js';
+import { allows, limit } from './catalog.js';
 
 export class LayersPanel {
   constructor(root, { onFreeze, onRate }) {
@@ -79,7 +79,7 @@ export class LayersPanel {
     input.addEventListener('change', () => {
       const value = Number(input.value);
       // The core's range for a layer's multiplier (the worker would refuse anything else).
-      const ok = input.value.trim() !== '' && Number.isFinite(value) && value >= range.min && value <= range.max;
+      const ok = input.value.trim() !== '' && allows(range, value);
       input.setAttribute('aria-invalid', ok ? 'false' : 'true');
       if (!ok) return;
       this.rates.set(layer.index, value);

@@ -125,7 +125,8 @@ function onWorkerEvent(type, payload) {
       break;
     }
     case 'done': {
-      if (!session.acceptsRunNews) break;
+      // A second `done` (a Step and a Train racing to the last step) repeats the first.
+      if (!session.acceptsRunNews || session.state === 'done') break;
       for (const run of payload.runs) status.runMetrics(run.name, { testAcc: run.test ? run.test.acc : null });
       status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
       status.progress(payload.runs[0].status, 'done', 0);
@@ -231,10 +232,23 @@ async function nextSweepStep() {
 
 // ---- The buttons ----------------------------------------------------------------
 
+// Train and Step first wait for the core's verdict on the form: a second
+// press meanwhile is the same press.
+let checking = false;
+async function whenChecked() {
+  if (checking) return null;
+  checking = true;
+  try {
+    return await checkedForm();
+  } finally {
+    checking = false;
+  }
+}
+
 buttons.train.addEventListener('click', async () => {
   if (!session.trainResumes) {
-    const experiment = await checkedForm();
-    if (!experiment) return;
+    const experiment = await whenChecked();
+    if (!experiment || !session.canTrain) return;
     if (experiment.sweep) {
       session.startSweep(experiment.sweep, SWEEP_KS);
       sweepPanel.reset(['from scratch', 'fine-tuned']);
@@ -251,8 +265,8 @@ buttons.pause.addEventListener('click', () => worker.send('pause'));
 
 buttons.step.addEventListener('click', async () => {
   if (session.stepConfigures) {
-    const experiment = await checkedForm();
-    if (!experiment) return;
+    const experiment = await whenChecked();
+    if (!experiment || !session.canStep) return;
     if (experiment.sweep) {
       status.message('Step is for single runs: the sweep trains many; press Train.', { error: true });
       return;
@@ -309,6 +323,7 @@ const validate = async (configs) => (await worker.request('validate', { configs 
 
 // The form as runs, once the core has found nothing wrong with them (null otherwise, with the problems shown).
 async function checkedForm() {
+  clearTimeout(checkTimer); // this check replaces the one an edit scheduled
   const experiment = readForm();
   try {
     return (await controls.check(validate)) ? experiment : null;
@@ -378,6 +393,7 @@ $('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.v
 
 // Shareable settings: the link carries every non-default field in its #hash.
 $('share').addEventListener('click', async () => {
+  if (!catalogApplied) return status.message('The training core is still loading: the form has no choices to share yet.');
   const hash = encodeForm(form);
   history.replaceState(null, '', hash || location.pathname + location.search);
   try {

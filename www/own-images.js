@@ -4,12 +4,13 @@
 // every problem told plainly. A problem never discards what was loaded.
 
 import { decodeImage, groupByFolder, readDroppedFolder } from './image-import.js';
-import { catalog } from './catalog.js';
+import { catalog, hasCatalog } from './catalog.js';
 
 // The core's rules for a dataset of one's own images (catalog.own_images):
 // it decides the split when it builds the dataset; the summary shows the
 // counts that rule gives as images are added, before any dataset exists.
 const rules = () => catalog().own_images;
+const STILL_LOADING = 'The training core is still loading; add your images again in a moment.';
 function splitCounts(n) {
   if (n < rules().min_per_class) return [n, 0, 0];
   const held = Math.max(1, Math.round(n * rules().held_out_share));
@@ -102,9 +103,11 @@ export class OwnImages {
   }
 
   addClass(rawName) {
+    if (!hasCatalog()) return this.report([{ text: STILL_LOADING }]), false;
     const name = rawName.trim();
     if (!name) return this.report([{ text: 'Give the new class a name first.' }]), false;
-    if (new TextEncoder().encode(name).length > 255) return this.report([{ text: `The class name “${name.slice(0, 40)}…” is too long (255 bytes at most).` }]), false;
+    const most = rules().max_class_name_bytes;
+    if (new TextEncoder().encode(name).length > most) return this.report([{ text: `The class name “${name.slice(0, 40)}…” is too long (${most} bytes at most).` }]), false;
     const clash = this.classes.find((c) => sameName(c.name, name));
     if (clash) return this.report([{ text: `There is already a class named “${clash.name}”; class names must differ (not only in upper/lower case).` }]), false;
     if (this.classes.length >= rules().max_classes) return this.report([{ text: `At most ${rules().max_classes} classes.` }]), false;
@@ -125,6 +128,7 @@ export class OwnImages {
 
   // Adds every class folder's images; classes that exist (same name) grow.
   async addFolder(entries, emptyFolders, top) {
+    if (!hasCatalog()) return this.report([{ text: STILL_LOADING }]);
     if (!entries.length) {
       return this.report([{ text: `The folder${top ? ` “${top}”` : ''} has no files: it needs one subfolder of images per class.` }]);
     }
@@ -153,6 +157,7 @@ export class OwnImages {
 
   // Decodes `files` into class `name` (created if new); returns the notes to show.
   async addFiles(name, files) {
+    if (!hasCatalog()) return [{ text: STILL_LOADING }];
     let target = this.classes.find((c) => c.name === name);
     if (!target) {
       if (this.classes.length >= rules().max_classes) return [{ text: `Class “${name}” was not added: at most ${rules().max_classes} classes.` }];

@@ -25,7 +25,7 @@
 //   layerLr {run?, layer, multiplier}  set a layer's learning-rate multiplier, also mid-run
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
-//                                   table of choices and limits (src/catalog.rs)
+//                                   table of choices and limits (src/catalog/)
 //   described {name, layers, paramCount}
 //   configured {runs: [{name, dataset, layers, paramCount, status}]}
 //   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second;

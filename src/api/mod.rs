@@ -48,15 +48,16 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
     err.into()
 }
 
-/// The catalog (`src/catalog.rs`): every named choice and numeric limit, for the page's form.
+/// The catalog (`src/catalog/`): every named choice and numeric limit, for the page's form.
 #[wasm_bindgen]
 pub fn catalog() -> JsValue {
     to_js(&crate::catalog::catalog())
 }
 
-/// Every setting of a run configuration that is out of range, as
-/// `[{field, rule, got, message}]` (empty when the configuration is fine);
-/// a configuration that is not even well-formed throws a `ConfigError`.
+/// Every problem of a run configuration, as `[{field, rule, got, message}]`
+/// (empty when it is fine): a setting out of range names its field; one
+/// that is malformed (an unknown field, a word where a number goes) has only
+/// a message.
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
@@ -66,9 +67,9 @@ pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
         got: Option<String>,
         message: String,
     }
-    let config = parse_config(config)?;
-    let problems: Vec<Problem> = config
-        .problems()
+    let problems: Vec<Problem> = TrainConfig::from_json(&config_json(config)?)
+        .err()
+        .unwrap_or_default()
         .into_iter()
         .map(|e| {
             let message = e.to_string();
@@ -176,9 +177,12 @@ impl DatasetHandle {
 /// Through JSON rather than serde_wasm_bindgen: that one only looks up the
 /// fields it knows, so a misspelt option would be silently ignored.
 fn parse_config(config: JsValue) -> Result<TrainConfig, JsValue> {
-    let json: String =
-        js_sys::JSON::stringify(&config).map_err(|_| to_js_error(Error::Config("the run configuration cannot be written as JSON".into())))?.into();
-    serde_json::from_str(&json).map_err(|e| to_js_error(Error::Config(format!("the run configuration is not valid: {e}"))))
+    let json = config_json(config)?;
+    TrainConfig::from_json(&json).map_err(|problems| to_js_error(problems.into_iter().next().expect("an error has a problem")))
+}
+
+fn config_json(config: JsValue) -> Result<String, JsValue> {
+    Ok(js_sys::JSON::stringify(&config).map_err(|_| to_js_error(Error::Config("the run configuration cannot be written as JSON".into())))?.into())
 }
 
 #[wasm_bindgen]

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 pub struct Limit {
     pub field: &'static str,
     pub label: &'static str,
-    /// The value a new run starts with (`TrainConfig::default()`), if it has one.
+    /// The value the page's form starts with: `TrainConfig::default()`'s where
+    /// it has one (a test checks they agree); 0 for settings that 0 switches off.
     pub default: Option<f64>,
     pub min: f64,
     pub min_exclusive: bool,

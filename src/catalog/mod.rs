@@ -3,8 +3,9 @@
 //! (with each layer's role), and the allowed range of every numeric setting is
 //! written here once. The core validates with it, the command line parses and
 //! documents its options with it, and the page builds its form from it
-//! (`catalog()` in the wasm API) — so a new optimiser or a changed limit is one
-//! edit here and nothing else.
+//! (`catalog()` in the wasm API) — so a new optimiser or a changed limit is
+//! an edit here (and, for a new kind of thing, its implementation), not in
+//! the page or the command line.
 
 mod limit;
 
@@ -382,6 +383,16 @@ mod tests {
         use Role::*;
         assert_eq!(roles, [Some(Conv), None, None, Some(Conv), None, None, None, Some(Dense), None, Some(Dense), None, Some(Head)]);
         serde_json::to_string(&catalog()).unwrap();
+        // Names the catalog lists must be the names the configuration's serde form takes.
+        for pool in TRAIN_POOLS {
+            serde_json::from_value::<crate::data::TrainPool>(serde_json::json!(pool)).unwrap();
+        }
+        for s in SHIFTS {
+            assert_eq!(serde_json::to_value(s.kind).unwrap(), s.name);
+        }
+        for (name, _) in MODEL_PRESETS {
+            preset(name, Shape::new(1, 28, 28), 10, 0.0).unwrap();
+        }
         for role in Role::ALL {
             assert_eq!(serde_json::to_value(role).unwrap(), role.name(), "a role's name is its serialised form");
         }

@@ -32,6 +32,19 @@ const HEADER_LEN: usize = 4 + 2 + 2 + 2 + 2 + 4 + 2;
 pub const MAX_DECODED_BYTES: u64 = 512 << 20;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The image shapes a dataset file can hold: grey or colour, 1 to 256 pixels a side.
+pub fn check_image_shape(shape: Shape) -> std::result::Result<(), String> {
+    if shape.channels != 1 && shape.channels != 3 {
+        return Err(format!("channels is {}, expected 1 (grey) or 3 (colour)", shape.channels));
+    }
+    for (name, v) in [("height", shape.height), ("width", shape.width)] {
+        if !(1..=256).contains(&v) {
+            return Err(format!("{name} is {v}, expected 1 to 256 pixels"));
+        }
+    }
+    Ok(())
+}
+
 /// Serialises a dataset (uncompressed). Panics on a dataset that breaks the
 /// format's limits, which is a bug in whoever built it.
 pub fn encode_dataset(dataset: &Dataset) -> Vec<u8> {
@@ -92,16 +105,9 @@ pub fn decode_dataset(source_name: &str, bytes: &[u8]) -> Result<Dataset> {
         return Err(err(format!("format version {version} is not supported (this build reads version {VERSION})")));
     }
     let channels = r.u16("channels")? as usize;
-    if channels != 1 && channels != 3 {
-        return Err(err(format!("channels is {channels}, expected 1 (grey) or 3 (colour)")));
-    }
     let height = r.u16("height")? as usize;
     let width = r.u16("width")? as usize;
-    for (name, v) in [("height", height), ("width", width)] {
-        if !(1..=256).contains(&v) {
-            return Err(err(format!("{name} is {v}, expected 1 to 256 pixels")));
-        }
-    }
+    check_image_shape(Shape::new(channels, height, width)).map_err(err)?;
     let count = r.u32("count")? as usize;
     if count == 0 {
         return Err(err("count is 0: the dataset has no images".into()));

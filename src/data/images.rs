@@ -4,7 +4,9 @@
 //! never changes between visits: per class, the file names sorted (so the
 //! same files split the same way whatever order they were added in), a
 //! seeded shuffle, then `held_out_share` of them for test and as many for
-//! validation — at least one each — and the rest for training.
+//! validation — at least one each — and the rest for training. (The page's
+//! own JavaScript split, before the core made it, used another generator:
+//! the same folder splits differently than it did then.)
 
 use rand::seq::SliceRandom;
 use serde::Deserialize;
@@ -40,6 +42,7 @@ pub fn split_counts(n: usize) -> [usize; 3] {
 /// `name` appears in every error.
 pub fn dataset_from_images(name: &str, shape: Shape, classes: &[ImageClass], pixels: &[u8]) -> Result<Dataset> {
     let err = |what: String| Error::dataset(name, what);
+    super::format::check_image_shape(shape).map_err(err)?;
     check_classes(classes).map_err(err)?;
     let count: usize = classes.iter().map(|c| c.files.len()).sum();
     if count > OWN_IMAGES.max_images {
@@ -148,5 +151,7 @@ mod tests {
         assert!(e(&[class("a", 5), class("A", 5)], 10).contains("upper/lower case"));
         assert!(e(&[class("a", 5), class("b", 4)], 9).contains("class “b” has 4 images"));
         assert!(e(&[class("a", 5), class("b", 5)], 9).contains("9 pixel bytes for 10 images"));
+        let two_channels = dataset_from_images("mine", Shape::new(2, 1, 1), &[class("a", 5), class("b", 5)], &[0; 20]).unwrap_err().to_string();
+        assert!(two_channels.contains("expected 1 (grey) or 3 (colour)"), "{two_channels}");
     }
 }

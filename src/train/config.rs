@@ -111,6 +111,46 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// A configuration from JSON (the page's and the worker protocol's form),
+    /// or every problem found in it. A number outside its range is reported
+    /// by its field even where it does not fit the field's type (2.5 epochs,
+    /// a negative batch size), which serde alone would only call a type
+    /// error; that field is then left out so the rest are still checked.
+    pub fn from_json(text: &str) -> std::result::Result<TrainConfig, Vec<Error>> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| vec![Error::Config(format!("the run configuration is not valid JSON: {e}"))])?;
+        let mut found = Vec::new();
+        if let Some(fields) = value.as_object_mut() {
+            for limit in number_limits(fields) {
+                let mut path = limit.field.split('.');
+                let (top, inner) = (path.next().unwrap_or_default(), path.next());
+                let number = match inner {
+                    None => fields.get(top),
+                    Some(inner) => fields.get(top).and_then(|v| v.get(inner)),
+                };
+                let Some(number) = number.filter(|v| v.is_number()) else { continue };
+                let shown = number.to_string();
+                if !limit.allows(number.as_f64().unwrap_or(f64::NAN)) {
+                    found.push(Error::Setting { field: limit.field.to_string(), label: limit.label.to_string(), rule: limit.rule(), got: shown });
+                    fields.remove(top);
+                }
+            }
+        }
+        let config: TrainConfig = match serde_json::from_value(value) {
+            Ok(config) => config,
+            Err(e) => {
+                found.push(Error::Config(format!("the run configuration is not valid: {e}")));
+                return Err(found);
+            }
+        };
+        found.extend(config.problems());
+        if found.is_empty() {
+            Ok(config)
+        } else {
+            Err(found)
+        }
+    }
+
     /// The first problem of [`problems`](Self::problems), if any.
     pub fn validate(&self) -> Result<()> {
         self.problems().into_iter().next().map_or(Ok(()), Err)
@@ -165,7 +205,7 @@ impl TrainConfig {
         }
     }
 
-    /// Early stopping's patience, if it is on.
+    /// Early stopping's patience, if it is on (at least 1).
     pub fn patience(&self) -> Option<u32> {
         self.early_stopping.filter(|&p| p > 0)
     }
@@ -174,6 +214,18 @@ impl TrainConfig {
     pub fn unfreeze_interval(&self) -> Option<u32> {
         self.unfreeze_every.filter(|&e| e > 0)
     }
+}
+
+/// The limits of the plain numbers a configuration's JSON may hold, the
+/// shift's strength by its kind.
+fn number_limits(fields: &serde_json::Map<String, serde_json::Value>) -> Vec<crate::catalog::Limit> {
+    let mut all: Vec<_> = limits::ALL.to_vec();
+    all.push(crate::catalog::renamed(limits::INIT_SCALE, "init.std", "initialisation standard deviation"));
+    let shift_kind = fields.get("shift").and_then(|s| s.get("kind")).and_then(|k| k.as_str());
+    if let Some(shift) = shift_kind.and_then(|k| crate::catalog::shift_named(k).ok()) {
+        all.push(shift.strength);
+    }
+    all
 }
 
 #[cfg(test)]
@@ -193,6 +245,24 @@ mod tests {
             .collect();
         assert_eq!(fields, ["lr", "epochs", "dropout"]);
         assert!(TrainConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn numbers_that_do_not_fit_their_type_are_named_too() {
+        let problems =
+            TrainConfig::from_json(r#"{"epochs": 2.5, "batch_size": -1, "dropout": 2, "lr": 0.01, "shift": {"kind": "blur", "strength": 1.5}}"#).unwrap_err();
+        let named: Vec<(String, String)> = problems
+            .into_iter()
+            .map(|e| match e {
+                Error::Setting { field, got, .. } => (field, got),
+                other => panic!("not a setting error: {other}"),
+            })
+            .collect();
+        let expect = |f: &str, g: &str| (f.to_string(), g.to_string());
+        assert_eq!(named, [expect("batch_size", "-1"), expect("epochs", "2.5"), expect("dropout", "2"), expect("shift.strength", "1.5")]);
+        assert!(TrainConfig::from_json(r#"{"epochs": 3}"#).unwrap().epochs == 3);
+        let unknown = TrainConfig::from_json(r#"{"colour": 1}"#).unwrap_err();
+        assert!(unknown[0].to_string().contains("unknown field `colour`"), "{}", unknown[0]);
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl EarlyStopping {
             return;
         }
         self.evals_since_best += 1;
-        if self.evals_since_best >= patience.max(1) && more_to_come {
+        if self.evals_since_best >= patience && more_to_come {
             let best = self.best.as_ref().expect("set above");
             model.set_flat_weights(&best.weights).expect("same model");
             self.stopped = true;

@@ -72,6 +72,22 @@ test('bad field values are reported in the form and start nothing', async (t) =>
   assert.equal(await byTestId(page, 'form-error').isHidden(), true);
 });
 
+test('the core’s ranges mark the form: a fraction in a whole-number box, a negative batch', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  await byTestId(page, 'epochs').fill('2.5');
+  await byTestId(page, 'batch-size').fill('-1');
+  await byTestId(page, 'train').click();
+  await byTestId(page, 'form-error').waitFor({ state: 'visible' });
+  const message = await byTestId(page, 'form-error').textContent();
+  assert.match(message, /Epochs must be a whole number from 1 to 200\./);
+  assert.match(message, /Batch size must be a whole number ≥ 0\./);
+  assert.equal(await byTestId(page, 'epochs').getAttribute('aria-invalid'), 'true');
+  assert.equal(await byTestId(page, 'batch-size').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'idle');
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
 test('a diverging run says so and keeps its curves', async (t) => {
   const lab = await labFor(t);
   const { page } = lab;

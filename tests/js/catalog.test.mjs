@@ -78,7 +78,15 @@ test('the core rejects what is out of range and names the field the form marks',
     assert.ok(input, `the form has an input for ${p.field}`);
   }
   assert.equal(problems.find((p) => p.field === 'dropout').rule, 'must be at least 0 and below 1');
-  assert.throws(() => core.validateConfig({ ...formConfig(), colour: 'red' }), /unknown field `colour`/);
+  // A number that does not even fit its field's type is still named by its field.
+  const wrongType = core.validateConfig({ ...formConfig(), epochs: 2.5, batch_size: -1 });
+  assert.deepEqual(wrongType.map((p) => [p.field, p.rule]), [
+    ['batch_size', 'must be a whole number ≥ 0'],
+    ['epochs', 'must be a whole number from 1 to 200'],
+  ]);
+  const [unknown] = core.validateConfig({ ...formConfig(), colour: 'red' });
+  assert.equal(unknown.field, null);
+  assert.match(unknown.message, /unknown field `colour`/);
 });
 
 test('every number field of the form has a range in the catalog, and its default is allowed', () => {
