@@ -26,10 +26,18 @@ export function startServer({ port = 0, host = '127.0.0.1', root = WWW } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
-      let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
-      if (!file.startsWith(root)) {
-        res.writeHead(403).end('forbidden');
-        return;
+      let wanted;
+      try {
+        wanted = decodeURIComponent(url.pathname);
+      } catch {
+        return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad percent-encoding in the path');
+      }
+      if (wanted.includes('\0')) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end('a NUL byte in the path');
+      let file = path.resolve(root, `.${path.posix.sep}${wanted}`);
+      // Inside root itself, not merely a path that starts with root's name
+      // (a sibling folder "www-other" starts with "www" too).
+      if (file !== root && !file.startsWith(root + path.sep)) {
+        return void res.writeHead(403, { 'Content-Type': 'text/plain' }).end('forbidden');
       }
       if ((await stat(file).catch(() => null))?.isDirectory()) file = path.join(file, 'index.html');
       const body = await readFile(file);
