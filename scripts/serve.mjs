@@ -20,6 +20,19 @@ const MIME = {
   '.bin': 'application/octet-stream',
 };
 
+// A strict Content-Security-Policy: scripts and styles only from this origin
+// (no inline ones, no eval), wasm compiled by the page ('wasm-unsafe-eval',
+// nothing more), no request to any other origin. The pages carry the same
+// policy as a <meta> for static hosts that send no headers.
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+// The one exception: the benchmark's TensorFlow.js peer evaluates strings
+// (tf.min.js calls `Function(...)`), which no code of ours does. A worker
+// takes its policy from its own script's response, so only that worker gets
+// 'unsafe-eval'; the playground and the benchmark page stay strict.
+const PEER_WORKER = '/bench/bench-tfjs-worker.js';
+const PEER_CSP = CSP.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'self' 'unsafe-eval'");
+
 export const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'www');
 
 export function startServer({ port = 0, host = '127.0.0.1', root = WWW } = {}) {
@@ -44,6 +57,7 @@ export function startServer({ port = 0, host = '127.0.0.1', root = WWW } = {}) {
       res.writeHead(200, {
         'Content-Type': MIME[path.extname(file)] || 'application/octet-stream',
         'Cache-Control': 'no-cache',
+        'Content-Security-Policy': url.pathname === PEER_WORKER ? PEER_CSP : CSP,
       });
       res.end(body);
     } catch (err) {

@@ -40,6 +40,18 @@ export async function openLab({ path: pagePath = '', readyState = 'idle', before
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // Every request must go to our own server: images and weights never leave the machine.
+  const foreignRequests = [];
+  const origin = new URL(url).origin;
+  context.on('request', (r) => {
+    const target = new URL(r.url());
+    if ((target.protocol === 'http:' || target.protocol === 'https:' || target.protocol === 'ws:') && target.origin !== origin) foreignRequests.push(r.url());
+  });
+  // Content-Security-Policy violations, in the page and as reported to it.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  });
   if (beforeGoto) await beforeGoto(page);
   await page.goto(url);
   if (readyState) await page.waitForFunction((s) => document.body.dataset.state === s, readyState, { timeout: 30_000 });
@@ -47,7 +59,8 @@ export async function openLab({ path: pagePath = '', readyState = 'idle', before
     await context.close();
     await new Promise((r) => server.close(r));
   };
-  return { page, consoleErrors, close, url };
+  const cspViolations = () => page.evaluate(() => window.__cspViolations);
+  return { page, consoleErrors, foreignRequests, cspViolations, close, url };
 }
 
 // A page of its own for one test (node:test's `t`), closed when the test ends,

@@ -161,3 +161,21 @@ test('a folder of your own images is summarised, bad files are listed, and a run
   assert.match(await byTestId(page, 'upload-messages').textContent(), /Class “circle”: 2 images added\..*readme\.txt: not an image file/s);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('class names that look like HTML are shown as text, never run', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  await page.locator('[data-testid="own-images"] summary').click();
+  const hostile = '<img src=x onerror="window.__pwned = 1">';
+  await byTestId(page, 'new-class-name').fill(hostile);
+  await byTestId(page, 'add-class').click();
+  await byTestId(page, 'new-class-name').fill(hostile.toUpperCase());
+  await byTestId(page, 'add-class').click(); // a clash: its message quotes the name too
+  await byTestId(page, 'upload-messages').getByText('already a class named').waitFor();
+  assert.ok((await byTestId(page, 'class-summary').textContent()).includes(hostile));
+  assert.ok((await byTestId(page, 'upload-messages').textContent()).includes(hostile));
+  assert.equal(await page.locator('[data-testid="own-images"] img[src="x"]').count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(await lab.cspViolations(), []);
+  assert.deepEqual(lab.consoleErrors, []);
+});

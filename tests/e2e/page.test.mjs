@@ -234,3 +234,22 @@ test('a worker that cannot start is not restarted in a loop', async (t) => {
   assert.match(await byTestId(page, 'status').textContent(), /The training worker cannot start \(.*the test broke this worker.*\)\. Reload the page/);
   for (const button of ['train', 'pause', 'step', 'reset', 'keep']) assert.equal(await byTestId(page, button).isEnabled(), false, button);
 });
+
+test('the page trains under its strict Content-Security-Policy and asks no other origin for anything', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  const header = (await page.request.get(lab.url)).headers()['content-security-policy'];
+  assert.match(header, /script-src 'self' 'wasm-unsafe-eval';/);
+  assert.doesNotMatch(header, /'unsafe-inline'|'unsafe-eval'/);
+  const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.equal(meta, header, 'static hosts get the same policy from the <meta>');
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'augment-standard').click();
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  await byTestId(page, 'keep').click();
+  assert.deepEqual(await lab.cspViolations(), []);
+  assert.deepEqual(lab.foreignRequests, []);
+  assert.deepEqual(lab.consoleErrors, []);
+});
