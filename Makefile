@@ -6,7 +6,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
 
-.PHONY: setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
+.PHONY: fuzz setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -84,6 +84,20 @@ test-page:
 
 bench: build wasm-bench
 	node scripts/bench.mjs
+
+# Coverage-guided fuzzing of the dataset parser, the checkpoint parser and
+# the run configuration (fuzz/: cargo-fuzz + libFuzzer, nightly), each target
+# for FUZZ_SECONDS, from the seeds in fuzz/seeds and the corpus grown so far.
+# A crash leaves its input in fuzz/artifacts/<target>/: copy it to
+# fuzz/regressions/<target>/ and `cargo test` keeps it as a test.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := dataset checkpoint config
+fuzz:
+	@scripts/setup-fuzz.sh
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t && cp fuzz/seeds/$$t/* fuzz/corpus/$$t/ && \
+	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 || exit 1; \
+	done
 
 clean:
 	cargo clean

@@ -1,0 +1,7 @@
+//! Any bytes as a checkpoint (see `checks::checkpoint`).
+#![no_main]
+
+#[path = "checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|bytes: &[u8]| checks::checkpoint(bytes));
