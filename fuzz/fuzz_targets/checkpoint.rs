@@ -1,6 +1,8 @@
 //! Any bytes as a checkpoint (see `checks::checkpoint`).
 #![no_main]
 
+// Each target uses one of the shared checks.
+#[allow(dead_code)]
 #[path = "checks.rs"]
 mod checks;
 
