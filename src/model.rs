@@ -4,6 +4,7 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::MODEL_SIZE;
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::nn::{Layer, LayerSpec, Mode, Param, Role, Shape};
@@ -114,18 +115,36 @@ impl Sequential {
         if spec.input.is_empty() {
             return Err(Error::Model("the input shape has no pixels".into()));
         }
+        let most = MODEL_SIZE.max_features;
+        if spec.input.len() > most {
+            return Err(Error::Model(format!("the input {} has {} values per image; at most {most}", spec.input, spec.input.len())));
+        }
         if spec.layers.is_empty() {
             return Err(Error::Model("a model needs at least one layer".into()));
         }
         let mut rng = stream(seed, INIT_STREAM);
         let mut shape = spec.input;
         let mut slots = Vec::with_capacity(spec.layers.len());
+        let mut params = 0usize;
         for (i, layer_spec) in spec.layers.iter().enumerate() {
+            // A hostile or mistyped spec must be refused before its weights are allocated.
+            params = params.saturating_add(layer_spec.param_count(shape));
+            if params > MODEL_SIZE.max_params {
+                return Err(Error::Model(format!(
+                    "layer {i} ({}) brings the model to over {} parameters; at most {} fit a browser's memory",
+                    layer_spec.type_name(),
+                    MODEL_SIZE.max_params,
+                    MODEL_SIZE.max_params
+                )));
+            }
             let layer = layer_spec.build(shape, default_init, &mut rng).map_err(|e| match e {
                 Error::Model(what) => Error::Model(format!("layer {i}: {what}")),
                 other => other,
             })?;
             shape = layer.output_shape();
+            if shape.len() > most {
+                return Err(Error::Model(format!("layer {i} ({}) outputs {shape}, {} values per image; at most {most}", layer_spec.type_name(), shape.len())));
+            }
             let role = layer_spec.role(i + 1 == spec.layers.len());
             slots.push(LayerSlot { layer, role, frozen: false, lr_multiplier: 1.0 });
         }
@@ -307,6 +326,26 @@ mod tests {
         let spec = preset("lenet5", Shape::new(1, 28, 28), 10, 0.25).unwrap();
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn a_model_too_big_for_memory_is_refused_before_anything_is_allocated() {
+        let huge = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Flatten, LayerSpec::Dense { units: 10_222_222_222_222_222, init: None }] };
+        let err = Sequential::new(&huge, Init::HeUniform, 1).err().unwrap().to_string();
+        assert!(err.contains("layer 1 (dense)") && err.contains("20000000 parameters"), "{err}");
+        let wide = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Conv2d { filters: 64, kernel: 1, stride: 1, padding: 200, init: None }] };
+        let err = Sequential::new(&wide, Init::HeUniform, 1).err().unwrap().to_string();
+        assert!(err.contains("layer 0 (conv2d) outputs"), "{err}");
+        // Every preset's parameters are counted before it is built, exactly.
+        let lenet = preset("lenet5_bn", Shape::new(1, 28, 28), 10, 0.0).unwrap();
+        let mut shape = lenet.input;
+        let mut counted = 0;
+        let model = Sequential::new(&lenet, Init::HeUniform, 1).unwrap();
+        for (spec, slot) in lenet.layers.iter().zip(model.slots()) {
+            counted += spec.param_count(shape);
+            shape = slot.layer.output_shape();
+        }
+        assert_eq!(counted, model.stored_count());
     }
 
     #[test]

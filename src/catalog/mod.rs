@@ -243,6 +243,18 @@ fn model_choices() -> Vec<ModelChoice> {
         .collect()
 }
 
+/// How big a model may be: its weights, gradients and optimiser state (up to
+/// four copies of 4 bytes per parameter) and a batch of activations must fit
+/// a browser tab's wasm memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSize {
+    pub max_params: usize,
+    /// Values one image may have at a layer's output (LeNet-5's largest: 4,704).
+    pub max_features: usize,
+}
+
+pub const MODEL_SIZE: ModelSize = ModelSize { max_params: 20_000_000, max_features: 1 << 20 };
+
 /// The rules for a dataset made of the user's own images (`data::images`).
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnImageRules {
@@ -271,6 +283,7 @@ pub struct Catalog {
     pub roles: &'static [Role],
     pub limits: &'static [Limit],
     pub own_images: OwnImageRules,
+    pub model_size: ModelSize,
     pub train_pools: &'static [&'static str],
 }
 
@@ -286,6 +299,7 @@ pub fn catalog() -> Catalog {
         roles: Role::ALL,
         limits: limits::ALL,
         own_images: OWN_IMAGES,
+        model_size: MODEL_SIZE,
         train_pools: TRAIN_POOLS,
     }
 }

@@ -104,6 +104,19 @@ impl LayerSpec {
         }
     }
 
+    /// Parameters (stored values) the layer would have on an input of `input`
+    /// shape, computed without building it; saturates rather than overflows.
+    pub fn param_count(&self, input: Shape) -> usize {
+        match *self {
+            LayerSpec::Dense { units, .. } => input.len().saturating_mul(units).saturating_add(units),
+            LayerSpec::Conv2d { filters, kernel, .. } => {
+                input.channels.saturating_mul(kernel).saturating_mul(kernel).saturating_mul(filters).saturating_add(filters)
+            }
+            LayerSpec::BatchNorm => input.channels.saturating_mul(4),
+            _ => 0,
+        }
+    }
+
     /// The layer's role, for layers with parameters; the last dense layer of
     /// a model (`is_last`) is its head.
     pub fn role(&self, is_last: bool) -> Option<Role> {
