@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_model_too_big_for_memory_is_refused_before_anything_is_allocated() {
-        let huge = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Flatten, LayerSpec::Dense { units: 10_222_222_222_222_222, init: None }] };
+        let huge = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Flatten, LayerSpec::Dense { units: usize::MAX / 2, init: None }] };
         let err = Sequential::new(&huge, Init::HeUniform, 1).err().unwrap().to_string();
         assert!(err.contains("layer 1 (dense)") && err.contains("20000000 parameters"), "{err}");
         let wide = ModelSpec { input: Shape::new(1, 28, 28), layers: vec![LayerSpec::Conv2d { filters: 64, kernel: 1, stride: 1, padding: 200, init: None }] };
