@@ -5,11 +5,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { startServer } from '../../scripts/serve.mjs';
+import { startServer, CSP, WWW } from '../../scripts/serve.mjs';
 
 let server, port;
 before(async () => {
@@ -55,4 +55,13 @@ test('nothing outside the root is served', async () => {
 test('a malformed path is a 400, not a 500', async () => {
   assert.equal((await get('/%E0%A4%A')).status, 400);
   assert.equal((await get('/a%00b')).status, 400);
+});
+
+test('the pages carry the server’s policy as a <meta>, for static hosts', () => {
+  for (const page of ['index.html', 'bench/bench.html']) {
+    const html = readFileSync(path.join(WWW, page), 'utf8');
+    const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]*)">/);
+    assert.ok(meta, `${page} has the policy`);
+    assert.equal(meta[1], CSP, `${page}: the same policy as scripts/serve.mjs sends`);
+  }
 });
