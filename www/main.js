@@ -2,6 +2,11 @@
 // (session.js: what the page is doing and what each button may do) and to
 // the worker client (worker-client.js: owns the Worker). Panels never talk
 // to the worker directly; they get callbacks from here.
+//
+// Over 400 lines because it is every panel's wiring in one readable place,
+// in sections (panels, session and worker, runs, buttons, form); each piece
+// of logic it calls lives in the module named after it. The URL-state table
+// (the embedding issue) is the next piece to move out of here.
 
 import { Session } from './session.js';
 import { WorkerClient } from './worker-client.js';
