@@ -28,9 +28,14 @@ pub enum Error {
     #[error("model: {0}")]
     Model(String),
 
-    /// Training produced a non-finite loss; the weights before the step are kept.
-    #[error("training diverged at step {step}: the loss became {loss} (try a smaller learning rate)")]
-    Diverged { step: u64, loss: f32 },
+    /// Training produced a non-finite loss or gradient; the weights before
+    /// the step are kept. `lr` is the rate the step used, for the suggestion.
+    #[error("training diverged at step {step}: {what} became {value}; the weights before this step are kept. Try a smaller learning rate: {suggested} instead of {lr}")]
+    Diverged { step: u64, what: String, value: f32, lr: f32, suggested: f32 },
+
+    /// A resume point (`Trainer::snapshot`) that cannot continue this run.
+    #[error("resume point: {0}")]
+    Resume(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::MODEL_SIZE;
 use crate::error::{Error, Result};
 use crate::init::Init;
-use crate::nn::{Layer, LayerSpec, Mode, Param, Role, Shape};
+use crate::nn::{Layer, LayerSpec, Mode, Param, ParamKind, Role, Shape};
 use crate::rng::{stream, INIT_STREAM};
 
 /// A model as data: the input shape and the layers in order.
@@ -220,6 +220,26 @@ impl Sequential {
                 lr_multiplier: s.lr_multiplier,
             })
             .collect()
+    }
+
+    /// The first trainable layer whose gradient holds a NaN or infinity, and that value.
+    pub fn first_non_finite_gradient(&self) -> Option<(usize, f32)> {
+        self.slots.iter().enumerate().filter(|(_, s)| s.trainable()).find_map(|(i, s)| {
+            s.layer.params().iter().filter(|p| p.kind != ParamKind::Statistic).find_map(|p| p.grads().iter().find(|g| !g.is_finite()).map(|&g| (i, g)))
+        })
+    }
+
+    /// The first layer holding a NaN or infinite parameter value, and that value.
+    pub fn first_non_finite_weight(&self) -> Option<(usize, f32)> {
+        self.slots.iter().enumerate().find_map(|(i, s)| s.layer.params().iter().find_map(|p| p.values().iter().find(|w| !w.is_finite()).map(|&w| (i, w))))
+    }
+
+    /// [`Self::flat_weights`] into a buffer that keeps its allocation between calls.
+    pub fn flat_weights_into(&self, out: &mut Vec<f32>) {
+        out.clear();
+        for p in self.params() {
+            out.extend_from_slice(p.values());
+        }
     }
 
     /// Every parameter value in order, for checkpoints and determinism checks.

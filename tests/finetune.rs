@@ -25,7 +25,7 @@ fn layer_bits(model: &finetune_lab::Sequential, layer: usize) -> Vec<u32> {
 fn starts_from_the_base_with_a_new_head_for_new_classes() {
     let base = base();
     let target = Arc::new(mnist().with_classes(&[5, 6, 7]).unwrap());
-    let trainer = Trainer::from_base(TrainConfig { labels_per_class: Some(4), ..TrainConfig::default() }, target, &base, false).unwrap();
+    let trainer = Trainer::from_base(TrainConfig { labels_per_class: Some(4), batch_size: 12, ..TrainConfig::default() }, target, &base, false).unwrap();
     let model = trainer.model();
     let last = model.slots().len() - 1;
     for layer in 0..last {
@@ -113,7 +113,14 @@ fn source_and_target_pools_split_the_training_images_in_two() {
 fn a_shifted_run_trains_on_shifted_images_of_its_pool_only() {
     let data = Arc::new(mnist());
     let shift = DomainShift { kind: ShiftKind::Invert, strength: 1.0 };
-    let config = TrainConfig { model: "mlp".into(), shift: Some(shift), train_pool: TrainPool::Target, labels_per_class: Some(3), ..TrainConfig::default() };
+    let config = TrainConfig {
+        model: "mlp".into(),
+        shift: Some(shift),
+        train_pool: TrainPool::Target,
+        labels_per_class: Some(3),
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
     let trainer = Trainer::new(config, data.clone()).unwrap();
     let shifted = trainer.dataset();
     // Every split is shifted (validation and test too), the original is untouched.

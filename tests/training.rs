@@ -108,7 +108,8 @@ fn divergence_is_an_error_and_keeps_the_last_finite_weights() {
         }
     };
     assert!(matches!(err, Error::Diverged { .. }), "{err}");
-    assert!(err.to_string().contains("smaller learning rate"));
+    assert!(err.to_string().contains("Try a smaller learning rate: 0.1 instead of 1"), "{err}");
+    assert!(last_good.iter().all(|w| w.is_finite()), "the kept weights are finite");
     let now = t.model().flat_weights();
     assert!(now.iter().zip(&last_good).all(|(a, b)| a.to_bits() == b.to_bits()), "the failed step changed the weights");
 }
@@ -131,6 +132,14 @@ fn bad_configurations_are_explained() {
     assert!(err(TrainConfig { model: "vgg".into(), ..config("mlp") }).contains("unknown model preset 'vgg'"));
     assert!(err(TrainConfig { dropout: 1.0, ..config("mlp") }).contains("dropout"));
     assert!(err(TrainConfig { epochs: 0, ..config("mlp") }).contains("epochs"));
+    // Within the catalog's ranges, but more than this run's data has.
+    assert_eq!(
+        err(TrainConfig { batch_size: 401, ..config("mlp") }),
+        "configuration: batch size (batch_size) must be at most the 400 training images (0 = all of them in one batch), got 401"
+    );
+    let k = err(TrainConfig { labels_per_class: Some(450), train_pool: finetune_lab::data::TrainPool::Source, train_limit: None, ..config("mlp") });
+    assert!(k.starts_with("configuration: labelled images per class (labels_per_class) must be at most "), "{k}");
+    assert!(k.ends_with("training images, got 450"), "{k}");
 }
 
 #[test]

@@ -151,6 +151,19 @@ export class Charts {
     this.setRuns(this.runNames, { source: this.source });
   }
 
+  // How many points the current runs have: a run restored from a resume
+  // point (after its worker died) goes back to the mark taken with that
+  // point, then trains the same steps again.
+  mark() {
+    return this.rows.length;
+  }
+
+  truncate(mark) {
+    if (this.rows.length <= mark) return;
+    this.rows.length = mark;
+    this.scheduleDraw();
+  }
+
   add(runName, windows, evals) {
     const run = Math.max(this.runNames.indexOf(runName), 0);
     const at = (p) => ({ epoch: p.epoch, examples_seen: p.examples_seen, seconds: p.seconds ?? 0 });

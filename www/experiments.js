@@ -69,17 +69,23 @@ export const EXPERIMENTS = {
   'data-economy': {
     about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
     defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
-    // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
-    sweep: ({ config }) => (k) => newClassRuns({ ...config, evals_per_epoch: 1 }, k),
+    // One pair of runs per K, evaluated once per epoch to keep the sweep quick;
+    // at the smallest K the batch is the whole training set (the core refuses
+    // a batch larger than the images a run has).
+    sweep:
+      ({ config }) =>
+      (k) =>
+        newClassRuns({ ...config, evals_per_epoch: 1, batch_size: Math.min(config.batch_size, k * NEW_CLASSES.length) }, k),
   },
 };
 
 // Digits 5–9 with K labels per class: LeNet-5 from scratch, and LeNet-5
 // pretrained on digits 0–4 with a new head — same data, seed and budget.
+const NEW_CLASSES = [5, 6, 7, 8, 9];
 function newClassRuns(config, k) {
   const dataset = MNIST;
   const shared = { ...config, model: 'lenet5', labels_per_class: k };
-  const classes = [5, 6, 7, 8, 9];
+  const classes = NEW_CLASSES;
   return [
     { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
     { name: 'fine-tuned', detail: 'base: digits 0–4, new head', datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },

@@ -14,6 +14,8 @@ import { Controls } from './controls.js';
 import { Charts, MAX_KEPT } from './charts.js';
 import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
+import { Recovery } from './recovery.js';
+import { fileName, saveBytes } from './download.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
@@ -22,7 +24,7 @@ import { setCatalog } from './catalog.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
-const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset'), keep: $('keep') };
+const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset'), keep: $('keep'), download: $('download') };
 
 // ---- The panels ---------------------------------------------------------------
 
@@ -75,6 +77,7 @@ function render() {
   buttons.step.disabled = !session.canStep;
   buttons.reset.disabled = !session.canReset;
   buttons.keep.disabled = !session.canKeep;
+  buttons.download.disabled = !session.canDownload;
   // The augmentation sliders stay live during a run (the preview follows
   // them; the change applies to the next run): disabling them restyles and
   // repaints every native slider, one of the few main-thread tasks over 50 ms
@@ -90,10 +93,10 @@ const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
   onCrash(reason, { restarted }) {
     ownSent.clear(); // a new worker has none of the user's images yet
     session.workerCrashed();
+    crashReason = reason;
+    const kept = recovery.available ? ' Your charts are kept; the run comes back from its last automatic checkpoint…' : ' Your charts are kept; press Train to start a new run.';
     status.message(
-      restarted
-        ? `The training worker stopped unexpectedly (${reason}). Your charts are kept; press Train to start a new run.`
-        : `The training worker cannot start (${reason}). Reload the page to try again.`,
+      restarted ? `The training worker stopped (${reason}); a new one is starting.${kept}` : `The training worker cannot start (${reason}). Reload the page to try again.`,
       { error: true },
     );
   },
@@ -102,6 +105,8 @@ const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
 const showError = (err) => status.message(`${err.code || 'Error'}: ${err.message}`, { error: true });
 
 let configuredRuns = []; // the run specs the worker holds (for labels of kept runs)
+const recovery = new Recovery(); // the runs' latest resume points, for a worker that dies
+let crashReason = null;
 let kept = []; // [{label, valAcc, testAcc}], in the charts' order
 const ownSent = new Map(); // own dataset url → version the worker has
 
@@ -114,6 +119,10 @@ function onWorkerEvent(type, payload) {
       session.workerReady();
       describeSoon();
       augmentPanel.refresh();
+      if (recovery.available) restoreAfterCrash();
+      break;
+    case 'snapshot':
+      if (session.acceptsRunNews) recovery.save(configuredRuns, payload, charts.mark());
       break;
     case 'progress': {
       if (!session.acceptsRunNews) break; // late news from a run that was reset or replaced
@@ -175,14 +184,18 @@ async function prepareOwnRuns(runs) {
   return notes;
 }
 
-// Builds a new run list from the form; the old charts go only once the new runs exist.
-async function configure(runs, { sweep = false } = {}) {
+// Builds a new run list from the form; the old charts go only once the new
+// runs exist (`keepCharts`: the same runs again, after their worker died).
+async function configure(runs, { sweep = false, keepCharts = false } = {}) {
   session.configure({ sweep });
   status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
     const notes = await prepareOwnRuns(runs);
     const info = await worker.request('configure', { runs });
-    charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
+    if (!keepCharts) {
+      charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
+      recovery.forget();
+    }
     status.clear();
     status.setRuns(runs);
     configuredRuns = runs;
@@ -286,8 +299,42 @@ buttons.step.addEventListener('click', async () => {
   }
 });
 
+// A new worker replaced one that died: the same runs are built again and
+// continue from their last resume point; the charts drop what came after it
+// (the run trains those steps again, to the same numbers).
+async function restoreAfterCrash() {
+  const point = recovery.take();
+  if (!(await configure(point.specs, { keepCharts: true }))) return;
+  try {
+    const reply = await worker.request('restore', { runs: point.runs });
+    charts.truncate(point.mark);
+    const first = reply.runs[0].status;
+    status.progress(first, 'paused', 0);
+    status.message(
+      `The training worker stopped (${crashReason}) and was replaced. The run is back as it was at step ${first.step} of ${first.total_steps}, its last automatic checkpoint: press Train to go on.`,
+    );
+    recovery.save(point.specs, { runs: point.runs }, point.mark);
+  } catch (err) {
+    if (session.state !== 'crashed') showError(err);
+  }
+}
+
+// The current run's model as a checkpoint file (the first run's, in an experiment).
+buttons.download.addEventListener('click', async () => {
+  const run = configuredRuns[0];
+  try {
+    const { name, bytes } = await worker.request('checkpoint', { run: run.name });
+    const dataset = run.datasetUrl.split('/').at(-1).split(':')[0];
+    saveBytes(fileName([name, dataset], 'ftlc'), bytes);
+    status.message(`Saved the “${name}” run’s model as a checkpoint (.ftlc).`);
+  } catch (err) {
+    if (session.state !== 'crashed') showError(err);
+  }
+});
+
 buttons.reset.addEventListener('click', () => {
   worker.send('pause');
+  recovery.forget();
   session.reset();
   charts.clear();
   status.clear();

@@ -23,6 +23,10 @@
 //                                   by paused, or by done when that step finished the runs
 //   freeze {run?, layer, frozen}    (un)freeze a layer of one run (or all), also mid-run
 //   layerLr {run?, layer, multiplier}  set a layer's learning-rate multiplier, also mid-run
+//   restore {runs: [{name, bytes, busyMs}]}  continue the configured runs from resume
+//                                   points (a dead worker's `snapshot`): answered by
+//                                   restored {runs: [{name, status}]}; all or none
+//   checkpoint {run}                the named run's model as a .ftlc file: checkpointed {name, bytes}
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
 //                                   table of choices and limits (src/catalog/)
@@ -33,11 +37,24 @@
 //   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
 //   layers {runs: [{name, layers}]} the reply to freeze / layerLr: each layer's name, shape,
 //                                   params, frozen, lr_multiplier
-//   error {code, message, replyTo}  code is the error's name (DatasetError, ConfigError,
-//                                   DivergedError, ProtocolError, …)
+//   snapshot {runs: [{name, bytes, busyMs}]}  every run's resume point, right after the
+//                                   progress it matches: every AUTOSAVE_MS of training and
+//                                   whenever training stops
+//   heartbeat {}                    every HEARTBEAT_MS, training or not
+//   error {code, message, replyTo, fatal?}  code is the error's name (DatasetError,
+//                                   ConfigError, DivergedError, ProtocolError, …); `fatal`
+//                                   (a wasm trap: panic, memory exhausted) means this
+//                                   worker cannot go on and must be replaced
 // A message with another version is answered with an error, never guessed at.
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+
+// The worker's heartbeat, and how long the page waits without hearing from it
+// before it counts the worker as dead (then it is replaced): long enough for
+// the longest single call into the core on a slow machine, short enough to
+// notice a dead worker within 5 s.
+export const HEARTBEAT_MS = 1000;
+export const SILENCE_LIMIT_MS = 4000;
 
 export function message(type, payload = {}, id = undefined) {
   return { v: PROTOCOL_VERSION, type, id, payload };

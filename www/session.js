@@ -81,6 +81,11 @@ export class Session {
     return this.hasRun && ['paused', 'done', 'diverged'].includes(this.state) && this.sweep === null;
   }
 
+  // The worker holds a model to save as a checkpoint (not while it trains or builds).
+  get canDownload() {
+    return this.hasRun && ['ready', 'paused', 'done', 'diverged'].includes(this.state);
+  }
+
   // The form's fieldsets are disabled while training (the augmentation sliders stay live).
   get formLocked() {
     return this.state === 'training';

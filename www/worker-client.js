@@ -4,17 +4,25 @@
 // routed to `onEvent(type, payload)`; replies are routed too, then resolve
 // their request. Panels never talk to the worker: main.js does, through this.
 //
-// A crash (the worker's script fails, or a message cannot be read) rejects
-// every pending request, starts a new worker and calls `onCrash(reason)`.
+// A crash (the worker's script fails, a message cannot be read, a fatal
+// error such as a wasm trap, or silence: no message, not even a heartbeat,
+// for SILENCE_LIMIT_MS — `self.close()` or an endless loop) rejects every
+// pending request, starts a new worker and calls `onCrash(reason)`.
 // A worker that crashes again before it ever said `ready` is not restarted
 // (its script cannot start): onCrash then gets {restarted: false}.
 
-import { message, versionError } from './protocol.js';
+import { message, versionError, SILENCE_LIMIT_MS } from './protocol.js';
+
+const WATCH_MS = 500;
 
 export class WorkerClient {
   // `url`: the worker script; `build`: null or a wasm build name passed on as ?build=
   // (www/wasm-build.js); `createWorker(url)` makes the Worker (a fake in unit tests).
-  constructor(url, { build = null, onEvent = () => {}, onCrash = () => {}, createWorker = (u) => new Worker(u, { type: 'module' }) } = {}) {
+  // `now()` and `setInterval` are the clock (a fake in unit tests).
+  constructor(
+    url,
+    { build = null, onEvent = () => {}, onCrash = () => {}, createWorker = (u) => new Worker(u, { type: 'module' }), now = () => performance.now(), every = setInterval } = {},
+  ) {
     this.url = new URL(url);
     if (build) this.url.searchParams.set('build', build);
     this.onEvent = onEvent;
@@ -25,10 +33,32 @@ export class WorkerClient {
     this.pending = new Map(); // id → {resolve, reject, type}
     this.ready = false; // the current worker said `ready`
     this.crashedBeforeReady = false;
+    this.now = now;
+    this.lastHeard = now();
+    this.lastWatch = now();
+    const timer = every(() => this.watch(), WATCH_MS);
+    if (timer && timer.unref) timer.unref(); // in node (unit tests), the watch keeps nothing alive
+  }
+
+  // Silence from a started worker means it died. A watch that itself comes
+  // late (the page's own thread was busy, or a hidden tab's timers were
+  // slowed) proves nothing: the worker's messages may be waiting behind it.
+  watch() {
+    const now = this.now();
+    const late = now - this.lastWatch > 2 * WATCH_MS;
+    this.lastWatch = now;
+    if (late) {
+      this.lastHeard = Math.max(this.lastHeard, now - WATCH_MS);
+      return;
+    }
+    if (this.worker && this.ready && now - this.lastHeard > SILENCE_LIMIT_MS) {
+      this.crash(`it stopped answering: nothing for ${Math.round((now - this.lastHeard) / 1000)} s`);
+    }
   }
 
   start() {
     this.ready = false;
+    this.lastHeard = this.now();
     const worker = this.createWorker(this.url.href);
     this.worker = worker;
     worker.onmessage = (event) => this.receive(event.data);
@@ -63,6 +93,7 @@ export class WorkerClient {
   }
 
   receive(msg) {
+    this.lastHeard = this.now();
     const problem = versionError(msg);
     if (problem) {
       // A worker of another version: its ids cannot be trusted, so nothing is resolved.
@@ -70,6 +101,8 @@ export class WorkerClient {
       return;
     }
     const { type, payload = {}, id } = msg;
+    if (type === 'heartbeat') return;
+    if (type === 'error' && payload.fatal) return this.crash(`${payload.code}: ${payload.message}`);
     if (type === 'ready') {
       this.ready = true;
       this.crashedBeforeReady = false;

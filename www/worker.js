@@ -3,25 +3,49 @@
 // chunks of about CHUNK_MS, shared fairly between the runs, yielding between
 // chunks so `pause` and `step` get through at once; progress is batched into a
 // few messages per second.
+//
+// So that the page can replace a worker that dies (a wasm trap, out of
+// memory, `self.close()`, an endless loop) without losing the run, this one
+// sends a heartbeat every HEARTBEAT_MS and, every AUTOSAVE_MS of training and
+// whenever training stops, each run's resume point (the core's snapshot),
+// right after the progress it matches.
 
-import { message, versionError } from './protocol.js';
+import { message, versionError, HEARTBEAT_MS } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';
 
 const CHUNK_MS = 25;
 const PROGRESS_MS = 250;
 const SPEED_WINDOW_MS = 2000;
+const AUTOSAVE_MS = 5000;
 
 const datasets = new Map(); // url → Promise<DatasetHandle>
 const checkpoints = new Map(); // url → Promise<Uint8Array>
 let runs = []; // {name, trainer, done, speed: [{t, images, ms}], busyMs}
 let running = false;
 let lastPost = 0;
+let lastSave = 0;
 
 const post = (type, payload, id) => self.postMessage(message(type, payload, id));
 
+// A wasm trap (a Rust panic, memory exhausted) leaves the module unusable:
+// such an error is `fatal`, and the page replaces this worker. The panic's
+// own message (kept by the core's panic hook) says more than "unreachable".
 function postError(err, replyTo) {
+  if (err instanceof WebAssembly.RuntimeError) {
+    const panic = lastPanic ? lastPanic() : null;
+    post('error', { code: 'WasmTrap', fatal: true, message: panic ? `the core panicked: ${panic}` : `the core trapped: ${err.message}`, replyTo });
+    return;
+  }
   const code = (err && err.name) || 'Error';
   post('error', { code, message: String((err && err.message) || err), replyTo });
+}
+
+// Each run's resume point, sent right after the progress it matches (the
+// page marks its charts there). Buffers are transferred, not copied.
+function postSnapshot(now) {
+  lastSave = now;
+  const snapshots = runs.map((run) => ({ name: run.name, bytes: run.trainer.snapshot(), busyMs: run.busyMs }));
+  post('snapshot', { runs: snapshots });
 }
 
 // A zero-delay yield: MessageChannel tasks are not clamped like nested setTimeout.
@@ -59,6 +83,7 @@ function postProgress(now) {
 function finish(id) {
   running = false;
   postProgress(performance.now());
+  postSnapshot(performance.now());
   post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) }, id);
 }
 
@@ -88,13 +113,19 @@ function runChunk() {
     }
   } catch (err) {
     running = false;
-    postProgress(performance.now()); // keep every point measured before the failure
+    if (!(err instanceof WebAssembly.RuntimeError)) {
+      postProgress(performance.now()); // keep every point measured before the failure
+      postSnapshot(performance.now()); // a diverged run keeps its last finite weights
+    }
     postError(err);
     return;
   }
   if (runs.every((r) => r.done)) return finish();
   const now = performance.now();
-  if (now - lastPost >= PROGRESS_MS) postProgress(now);
+  if (now - lastSave >= AUTOSAVE_MS) {
+    postProgress(now);
+    postSnapshot(now);
+  } else if (now - lastPost >= PROGRESS_MS) postProgress(now);
   yieldThenRun();
 }
 
@@ -244,12 +275,15 @@ const handlers = {
     if (running) return;
     running = true;
     lastPost = performance.now();
+    lastSave = lastPost;
     post('started', {}, id);
     yieldThenRun();
   },
   pause(_payload, id) {
+    const wasRunning = running;
     running = false;
     if (runs.length) postProgress(performance.now());
+    if (runs.length && wasRunning) postSnapshot(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
   // Freezes or unfreezes one layer of the named run (every run if none), also mid-run.
@@ -271,17 +305,46 @@ const handlers = {
     for (const run of runs) run.done = run.trainer.status().done;
     if (runs.every((r) => r.done)) return finish(id);
     postProgress(performance.now());
+    postSnapshot(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
+  },
+  // Continues the configured runs from their resume points (a `snapshot`
+  // message of a worker that died), all or none: every point is checked
+  // against its run before any run changes.
+  restore({ runs: points }, id) {
+    if (!Array.isArray(points) || !points.length) throw Object.assign(new Error('restore needs a non-empty list of resume points'), { name: 'ProtocolError' });
+    const pairs = points.map((point) => [namedRuns(point.name)[0], point]);
+    const fresh = pairs.map(([run]) => run.trainer.snapshot());
+    try {
+      for (const [run, point] of pairs) run.trainer.restore(point.bytes);
+    } catch (err) {
+      pairs.forEach(([run], i) => run.trainer.restore(fresh[i]));
+      throw err;
+    }
+    for (const [run, point] of pairs) {
+      run.busyMs = Number(point.busyMs) || 0;
+      run.done = run.trainer.status().done;
+    }
+    post('restored', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
+  },
+  // The named run's model as a checkpoint file (.ftlc), with how it was made.
+  checkpoint({ run: name }, id) {
+    const [run] = namedRuns(name);
+    const bytes = run.trainer.toCheckpoint(`trained in the browser by Fine-Tune Lab (${kernelBuild()} kernels); run '${run.name}'`);
+    post('checkpointed', { name: run.name, bytes }, id);
   },
 };
 
+// Alive and listening: the page replaces a worker whose heartbeat stops.
+setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
+
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig;
+let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
   await wasm.default();
-  ({ DatasetHandle, TrainerHandle, validateConfig } = wasm);
+  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));

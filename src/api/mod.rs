@@ -18,10 +18,25 @@ use crate::error::Error;
 use crate::train::Tick;
 use crate::{Dataset, Split, TrainConfig, Trainer};
 
+/// The last panic's message: a panic traps the wasm module, and the worker
+/// (which then reports the trap and is replaced) asks for it to say why.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 #[wasm_bindgen(start)]
 pub fn start() {
-    #[cfg(feature = "console_error_panic_hook")]
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        #[cfg(feature = "console_error_panic_hook")]
+        console_error_panic_hook::hook(info);
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string());
+        }
+    }));
+}
+
+/// The message of the panic that trapped this module, if one did.
+#[wasm_bindgen(js_name = lastPanic)]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.lock().ok().and_then(|last| last.clone())
 }
 
 /// Which kernel implementation this build runs ("scalar", later "simd128", "relaxed").
@@ -37,6 +52,7 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         Error::Config(_) | Error::Setting { .. } => "ConfigError",
         Error::Model(_) => "ModelError",
         Error::Diverged { .. } => "DivergedError",
+        Error::Resume(_) => "ResumeError",
     };
     let err = js_sys::Error::new(&e.to_string());
     err.set_name(name);
@@ -275,6 +291,22 @@ impl TrainerHandle {
     #[wasm_bindgen(js_name = setLayerLr)]
     pub fn set_layer_lr(&mut self, layer: usize, multiplier: f32) -> Result<(), JsValue> {
         self.inner.model_mut().set_lr_multiplier(layer, multiplier).map_err(to_js_error)
+    }
+
+    /// The run's resume point (src/train/snapshot.rs), to continue it in another worker.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.inner.snapshot()
+    }
+
+    /// Continues from a resume point of this same run; a refused one changes nothing.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), JsValue> {
+        self.inner.restore(bytes).map_err(to_js_error)
+    }
+
+    /// The current model as a `.ftlc` checkpoint file (measures the test split for its metadata).
+    #[wasm_bindgen(js_name = toCheckpoint)]
+    pub fn to_checkpoint(&mut self, command: &str) -> Vec<u8> {
+        crate::encode_checkpoint(&self.inner.checkpoint(None, command.to_string()))
     }
 
     /// Every parameter value in order (a copy), e.g. to compare two runs.

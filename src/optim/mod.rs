@@ -138,6 +138,35 @@ impl OptimizerState {
         Ok(OptimizerState { spec, buffers, steps, scratch: Vec::new() })
     }
 
+    /// The optimiser's memory (per parameter: its buffers, and how many updates it had), for a resume point.
+    pub fn state(&self) -> (&[Vec<Vec<f32>>], &[u64]) {
+        (&self.buffers, &self.steps)
+    }
+
+    /// Whether `buffers` and `steps` have this state's shapes and finite values.
+    pub fn check_state(&self, buffers: &[Vec<Vec<f32>>], steps: &[u64]) -> std::result::Result<(), String> {
+        if buffers.len() != self.buffers.len() || steps.len() != self.steps.len() {
+            return Err(format!("its optimiser state covers {} parameters; the model has {}", buffers.len(), self.buffers.len()));
+        }
+        for (p, (theirs, mine)) in buffers.iter().zip(&self.buffers).enumerate() {
+            if theirs.len() != mine.len() || theirs.iter().zip(mine).any(|(a, b)| a.len() != b.len()) {
+                return Err(format!("its optimiser state for parameter {p} has the wrong shape"));
+            }
+            if theirs.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(format!("its optimiser state for parameter {p} is not finite"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the optimiser's memory (checked with [`Self::check_state`]).
+    pub fn restore_state(&mut self, buffers: Vec<Vec<Vec<f32>>>, steps: Vec<u64>) -> std::result::Result<(), String> {
+        self.check_state(&buffers, &steps)?;
+        self.buffers = buffers;
+        self.steps = steps;
+        Ok(())
+    }
+
     /// One update of every trainable parameter from its accumulated gradient.
     pub fn apply_step(&mut self, model: &mut Sequential, lr: f32, penalty: Penalty) {
         let mut index = 0;

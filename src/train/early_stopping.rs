@@ -1,16 +1,19 @@
 //! Early stopping: remember the weights at the lowest validation loss; after
 //! `patience` evaluations without improvement, restore them and stop.
 
+use serde::{Deserialize, Serialize};
+
 use super::metrics::EvalRecord;
 use crate::model::Sequential;
 
-#[derive(Default)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(crate) struct EarlyStopping {
     best: Option<Best>,
     evals_since_best: u32,
     pub(crate) stopped: bool,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 struct Best {
     step: u64,
     val_loss: f32,
@@ -20,6 +23,14 @@ struct Best {
 impl EarlyStopping {
     pub(crate) fn best_step(&self) -> Option<u64> {
         self.best.as_ref().map(|b| b.step)
+    }
+
+    /// A restored state (src/train/snapshot.rs) fits a model storing `stored` values.
+    pub(crate) fn check(&self, stored: usize) -> Result<(), String> {
+        match &self.best {
+            Some(best) if best.weights.len() != stored => Err(format!("its best weights are {} values; the model stores {stored}", best.weights.len())),
+            _ => Ok(()),
+        }
     }
 
     /// Takes in one evaluation of `model`; `more_to_come` is false after the

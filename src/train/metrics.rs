@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Sums of loss and correct answers over some steps or images.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct Running {
     loss_sum: f64,
     correct: u64,

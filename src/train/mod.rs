@@ -8,12 +8,14 @@
 //! run reports), `evaluate` (measuring held-out images), `forgetting` (the
 //! source-task meter), `early_stopping`; this file is the tick loop.
 
+mod checkpoint;
 mod config;
 mod early_stopping;
 mod evaluate;
 mod forgetting;
 mod metrics;
 mod setup;
+mod snapshot;
 
 pub use config::{LayerRate, TrainConfig};
 pub use evaluate::{evaluate, per_class_accuracy, AccuracyReport, ClassAccuracy};
@@ -85,6 +87,8 @@ pub struct Trainer {
     evals: Vec<EvalRecord>,
     early_stopping: EarlyStopping,
     forgetting: Option<ForgettingMeter>,
+    /// The weights before the current update (reused buffer), to undo an update that overflowed.
+    before_update: Vec<f32>,
 }
 
 impl Trainer {
@@ -135,6 +139,7 @@ impl Trainer {
             evals: Vec::new(),
             early_stopping: EarlyStopping::default(),
             forgetting: None,
+            before_update: Vec::new(),
         })
     }
 
@@ -180,8 +185,8 @@ impl Trainer {
         self.step as f64 / self.steps_per_epoch as f64
     }
 
-    /// Does one unit of work. A non-finite loss stops the step before the
-    /// weights change and is reported as [`Error::Diverged`].
+    /// Does one unit of work. A non-finite loss or gradient stops the step
+    /// before the weights change and is reported as [`Error::Diverged`].
     pub fn tick(&mut self) -> Result<Tick> {
         if self.pending_eval.is_some() {
             return Ok(self.evaluate_chunk());
@@ -230,11 +235,25 @@ impl Trainer {
         if !out.loss.is_finite() {
             // The weights are untouched; the forward pass's caches are dropped.
             self.model.clear_cache();
-            return Err(Error::Diverged { step: self.step + 1, loss: out.loss });
+            return Err(self.diverged("the loss".into(), out.loss));
         }
         self.model.backward(out.grad);
+        // A finite loss can still have an overflowing gradient (huge
+        // activations); it would make every weight it touches NaN.
+        if let Some((layer, value)) = self.model.first_non_finite_gradient() {
+            return Err(self.diverged(format!("the gradient of layer {layer} ({})", self.model.slots()[layer].layer.name()), value));
+        }
         let lr = self.config.lr * self.config.schedule.factor(self.step, self.total_steps(), self.steps_per_epoch);
+        // Finite gradients can still overflow a weight (a huge rate or
+        // penalty): the update is undone from this copy, so the run keeps
+        // the last finite weights. A memcpy of the weights costs far less
+        // than the step (make bench measures it).
+        self.model.flat_weights_into(&mut self.before_update);
         self.optimizer.apply_step(&mut self.model, lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
+        if let Some((layer, value)) = self.model.first_non_finite_weight() {
+            self.model.set_flat_weights(&self.before_update).expect("copied from this model");
+            return Err(self.diverged(format!("a weight of layer {layer} ({})", self.model.slots()[layer].layer.name()), value));
+        }
 
         self.since_eval.add(out.loss, out.correct, images);
         self.window.add(out.loss, out.correct, images);
@@ -249,6 +268,12 @@ impl Trainer {
             self.pending_eval = Some(PendingEval::start());
         }
         Ok(Tick::Trained { images })
+    }
+
+    /// The divergence of the coming step, with a rate ten times smaller to try.
+    fn diverged(&self, what: String, value: f32) -> Error {
+        let lr = self.config.lr;
+        Error::Diverged { step: self.step + 1, what, value, lr, suggested: two_significant(lr as f64 / 10.0) as f32 }
     }
 
     /// True after the step that ends each of the `evals_per_epoch` equal parts of an epoch.
@@ -338,4 +363,13 @@ impl Trainer {
         let indices = self.dataset.indices(split);
         evaluate(&mut self.model, &self.dataset, &indices, self.config.eval_chunk)
     }
+}
+
+/// `x` rounded to two significant digits (0.0333… → 0.033), so a suggested rate reads as one a person would type.
+fn two_significant(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(1 - x.log10().floor() as i32);
+    (x * scale).round() / scale
 }

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::config::TrainConfig;
+use crate::catalog::{limits, Limit};
 use crate::data::{Dataset, Split};
 use crate::error::{Error, Result};
 use crate::model::{LayerSummary, ModelSpec, Sequential};
@@ -103,6 +104,10 @@ fn check_fits(model: &Sequential, input: Shape, classes: usize) -> Result<()> {
 pub(crate) fn training_images(config: &TrainConfig, dataset: &Dataset) -> Result<Vec<usize>> {
     let mut indices = dataset.train_pool(config.train_pool);
     if let Some(k) = config.labels_per_class {
+        // K more than a class has would quietly train on fewer, and a K sweep would chart a lie.
+        if let Some((class, available)) = smallest_class(dataset, &indices).filter(|&(_, n)| n < k) {
+            return Err(fits_data(&limits::LABELS_PER_CLASS, format!("must be at most {available}: class '{class}' has {available} training images"), k));
+        }
         indices = dataset.balanced_subset(&indices, k * dataset.classes());
     }
     if let Some(limit) = config.train_limit {
@@ -111,10 +116,29 @@ pub(crate) fn training_images(config: &TrainConfig, dataset: &Dataset) -> Result
     if indices.is_empty() {
         return Err(Error::Config(format!("dataset '{}' has no training images", dataset.name)));
     }
+    if config.batch_size > indices.len() {
+        let rule = format!("must be at most the {} training images (0 = all of them in one batch)", indices.len());
+        return Err(fits_data(&limits::BATCH_SIZE, rule, config.batch_size));
+    }
     if dataset.indices(Split::Validation).is_empty() {
         return Err(Error::Config(format!("dataset '{}' has no validation images", dataset.name)));
     }
     Ok(indices)
+}
+
+/// The class with the fewest of `indices`, and how many it has.
+fn smallest_class(dataset: &Dataset, indices: &[usize]) -> Option<(String, usize)> {
+    let mut counts = vec![0usize; dataset.classes()];
+    for &i in indices {
+        counts[dataset.labels[i] as usize] += 1;
+    }
+    let (class, &n) = counts.iter().enumerate().min_by_key(|&(_, n)| *n)?;
+    Some((dataset.class_names[class].clone(), n))
+}
+
+/// A setting within its catalog range that this run's data cannot meet.
+fn fits_data(limit: &Limit, rule: String, got: usize) -> Error {
+    Error::Setting { field: limit.field.into(), label: limit.label.into(), rule, got: got.to_string() }
 }
 
 /// What a run would be, before it exists: its layers with their choices

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkerClient } from '../../www/worker-client.js';
-import { message, PROTOCOL_VERSION } from '../../www/protocol.js';
+import { message, PROTOCOL_VERSION, SILENCE_LIMIT_MS } from '../../www/protocol.js';
 
 // A plain object standing in for a Worker: records what is posted; `reply` plays the worker.
 function fakeWorkers() {
@@ -166,4 +166,74 @@ test('once a restarted worker is ready, a later crash restarts it again', () => 
   worker().onerror({});
   assert.equal(made.length, 3);
   assert.equal(crashes[1].restarted, true);
+});
+
+// A clock the test moves, and the watch it would run every 500 ms.
+function clocked() {
+  let t = 0;
+  let watch = null;
+  const options = { now: () => t, every: (fn) => (watch = fn) };
+  // Moves time on in watch-sized steps, running the watch at each, as setInterval would.
+  const pass = (ms, { step = 500 } = {}) => {
+    for (let done = 0; done < ms; done += step) {
+      t += step;
+      watch();
+    }
+  };
+  return { options, pass, jump: (ms) => ((t += ms), watch()) };
+}
+
+test('a ready worker that falls silent (no heartbeat) is replaced within the silence limit', async () => {
+  const clock = clocked();
+  const { c, worker, crashes, made } = client(clock.options);
+  worker().reply('ready', {});
+  const pending = c.request('configure', { runs: [{}] });
+  // Heartbeats keep it alive.
+  for (let i = 0; i < 10; i++) {
+    clock.pass(1000);
+    worker().reply('heartbeat', {});
+  }
+  assert.equal(made.length, 1);
+  assert.equal(crashes.length, 0);
+  // Then nothing (self.close(), an endless loop): counted dead after SILENCE_LIMIT_MS.
+  clock.pass(SILENCE_LIMIT_MS);
+  assert.equal(crashes.length, 0, 'not before the limit');
+  clock.pass(500);
+  assert.equal(crashes.length, 1);
+  assert.match(crashes[0].reason, /stopped answering: nothing for 5 s/);
+  assert.equal(made.length, 2, 'a new worker was started');
+  assert.equal(made[0].terminated, true);
+  await assert.rejects(pending, { code: 'WorkerCrash' });
+});
+
+test('heartbeats are not events, and a late watch (the page itself was busy) proves nothing', () => {
+  const clock = clocked();
+  const { worker, crashes, events } = client(clock.options);
+  worker().reply('ready', {});
+  worker().reply('heartbeat', {});
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['ready'],
+  );
+  // The page's thread was blocked for 10 s: the worker's messages may be queued behind the watch.
+  clock.jump(10000);
+  assert.equal(crashes.length, 0);
+  clock.pass(SILENCE_LIMIT_MS - 1000);
+  assert.equal(crashes.length, 0);
+});
+
+test('a worker that is still loading is not judged by its silence', () => {
+  const clock = clocked();
+  const { crashes } = client(clock.options);
+  clock.pass(20000);
+  assert.equal(crashes.length, 0);
+});
+
+test('a fatal error (a wasm trap) replaces the worker and says why', () => {
+  const { worker, crashes, made, events } = client();
+  worker().reply('ready', {});
+  worker().reply('error', { code: 'WasmTrap', fatal: true, message: 'the core panicked: index out of bounds' });
+  assert.deepEqual(crashes, [{ reason: 'WasmTrap: the core panicked: index out of bounds', restarted: true }]);
+  assert.equal(made.length, 2);
+  assert.ok(!events.some((e) => e.type === 'error'), 'told once, as a crash');
 });

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use finetune_lab::data::TrainPool;
-use finetune_lab::{encode_checkpoint, Checkpoint, CheckpointMeta, Trainer};
+use finetune_lab::{encode_checkpoint, Trainer};
 
 use super::train::{train_to_the_end, TrainArgs};
 
@@ -29,32 +28,12 @@ pub fn run(args: PretrainArgs) -> Result<(), String> {
         None => full,
     };
     let config = args.train.config()?;
-    let (seed, epochs) = (config.seed, config.epochs);
     let mut trainer = Trainer::new(config, Arc::new(dataset)).map_err(|e| e.to_string())?;
     let summary = train_to_the_end(&mut trainer)?;
     let test_acc = summary["test_acc"].as_f64().unwrap_or(f64::NAN) as f32;
-    let data = trainer.dataset().clone();
-    let sizes = data.split_sizes();
-    let meta = CheckpointMeta {
-        source_dataset: data.name.clone(),
-        classes: data.class_names.clone(),
-        split: format!(
-            "trained on {} training images of these classes ({}); test_acc on their {} test images (the dataset file's fixed split)",
-            trainer.train_size(),
-            match trainer.config().train_pool {
-                TrainPool::All => "the whole training split".to_string(),
-                pool => format!("the {pool:?} half of the training split: every other image of each class").to_lowercase(),
-            },
-            sizes.test
-        ),
-        seed,
-        epochs,
-        test_acc,
-        test_images: sizes.test,
-        augment: trainer.config().augment,
-        command: format!("finetune-lab {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
-    };
-    let bytes = encode_checkpoint(&Checkpoint::from_model(trainer.model(), meta));
+    let command = format!("finetune-lab {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    let checkpoint = trainer.checkpoint(Some(test_acc), command);
+    let bytes = encode_checkpoint(&checkpoint);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create '{}': {e}", dir.display()))?;
     }
