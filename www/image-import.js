@@ -6,6 +6,7 @@
 export const LIMITS = {
   fileBytes: 20 * 1024 * 1024, // 20 MB per file
   side: 8000, // pixels per side, after decoding
+  smallestSide: 8, // fewer pixels a side carry no shape worth learning from
 };
 
 const IMAGE_TYPES = /^image\//;
@@ -42,13 +43,35 @@ function toForms(bitmap) {
   return { grey28, rgb32 };
 }
 
+// How many frames the file holds, where the browser can tell (WebCodecs'
+// ImageDecoder; null elsewhere). An animation would be silently cut to its
+// first frame, which may not show the class at all.
+async function frameCount(file) {
+  if (typeof ImageDecoder === 'undefined' || !file.type || !(await ImageDecoder.isTypeSupported(file.type).catch(() => false))) return null;
+  const decoder = new ImageDecoder({ data: file.stream(), type: file.type });
+  try {
+    await decoder.tracks.ready;
+    const track = decoder.tracks.selectedTrack;
+    if (!track || !track.animated) return 1;
+    await decoder.completed; // frameCount is final once the whole file is read
+    return track.frameCount;
+  } catch {
+    return null; // createImageBitmap below says what is wrong with the file
+  } finally {
+    decoder.close();
+  }
+}
+
 // Decodes one file into {name, grey28, rgb32}, or throws an Error whose
-// message says plainly why the file was skipped.
+// message says plainly why the file was skipped. Any depth (16-bit PNG) and
+// colour model (CMYK JPEG) the browser decodes is drawn as 8-bit RGB.
 export async function decodeImage(file) {
   if (!IMAGE_TYPES.test(file.type) && !IMAGE_NAMES.test(file.name)) throw new Error('not an image file');
   if (file.size > LIMITS.fileBytes) {
     throw new Error(`${(file.size / 1048576).toFixed(1)} MB is over the ${LIMITS.fileBytes / 1048576} MB limit per image`);
   }
+  const frames = await frameCount(file);
+  if (frames > 1) throw new Error(`an animation of ${frames} frames; use a still image`);
   let bitmap;
   try {
     bitmap = await createImageBitmap(file);
@@ -58,6 +81,9 @@ export async function decodeImage(file) {
   try {
     if (bitmap.width > LIMITS.side || bitmap.height > LIMITS.side) {
       throw new Error(`${bitmap.width}×${bitmap.height} pixels is over the limit of ${LIMITS.side.toLocaleString('en-US')} pixels a side`);
+    }
+    if (Math.min(bitmap.width, bitmap.height) < LIMITS.smallestSide) {
+      throw new Error(`${bitmap.width}×${bitmap.height} pixels is too small: at least ${LIMITS.smallestSide} pixels a side`);
     }
     return { name: file.name, ...toForms(bitmap) };
   } finally {

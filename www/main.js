@@ -122,7 +122,9 @@ function onWorkerEvent(type, payload) {
       if (recovery.available) restoreAfterCrash();
       break;
     case 'snapshot':
-      if (session.acceptsRunNews) recovery.save(configuredRuns, payload, charts.mark());
+      if (!session.acceptsRunNews) break;
+      recovery.save(configuredRuns, payload, charts.mark());
+      document.body.dataset.resumeStep = String(payload.runs[0].step); // for tests, and the curious
       break;
     case 'progress': {
       if (!session.acceptsRunNews) break; // late news from a run that was reset or replaced

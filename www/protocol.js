@@ -37,7 +37,7 @@
 //   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
 //   layers {runs: [{name, layers}]} the reply to freeze / layerLr: each layer's name, shape,
 //                                   params, frozen, lr_multiplier
-//   snapshot {runs: [{name, bytes, busyMs}]}  every run's resume point, right after the
+//   snapshot {runs: [{name, bytes, busyMs, step}]}  every run's resume point, right after the
 //                                   progress it matches: every AUTOSAVE_MS of training and
 //                                   whenever training stops
 //   heartbeat {}                    every HEARTBEAT_MS, training or not

@@ -25,7 +25,7 @@ let running = false;
 let lastPost = 0;
 let lastSave = 0;
 
-const post = (type, payload, id) => self.postMessage(message(type, payload, id));
+const post = (type, payload, id, transfer = []) => self.postMessage(message(type, payload, id), transfer);
 
 // A wasm trap (a Rust panic, memory exhausted) leaves the module unusable:
 // such an error is `fatal`, and the page replaces this worker. The panic's
@@ -44,8 +44,13 @@ function postError(err, replyTo) {
 // page marks its charts there). Buffers are transferred, not copied.
 function postSnapshot(now) {
   lastSave = now;
-  const snapshots = runs.map((run) => ({ name: run.name, bytes: run.trainer.snapshot(), busyMs: run.busyMs }));
-  post('snapshot', { runs: snapshots });
+  const snapshots = runs.map((run) => ({ name: run.name, bytes: run.trainer.snapshot(), busyMs: run.busyMs, step: run.trainer.status().step }));
+  post(
+    'snapshot',
+    { runs: snapshots },
+    undefined,
+    snapshots.map((s) => s.bytes.buffer),
+  );
 }
 
 // A zero-delay yield: MessageChannel tasks are not clamped like nested setTimeout.

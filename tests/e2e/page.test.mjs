@@ -88,23 +88,6 @@ test('the core’s ranges mark the form: a fraction in a whole-number box, a neg
   assert.deepEqual(lab.consoleErrors, []);
 });
 
-test('a diverging run says so and keeps its curves', async (t) => {
-  const lab = await labFor(t);
-  const { page } = lab;
-  await byTestId(page, 'model').selectOption('mlp');
-  await byTestId(page, 'optimizer').selectOption('sgd');
-  await byTestId(page, 'lr').fill('1');
-  await byTestId(page, 'l2').fill('1000'); // every step multiplies the weights by −999
-  await byTestId(page, 'train').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').classList.contains('error'), null, { timeout: 30_000 });
-  const status = await byTestId(page, 'status').textContent();
-  assert.match(status, /DivergedError: training diverged at step \d+/);
-  // Curves measured before the failure are kept (drawn on the next animation frames).
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]').dataset.points) >= 1);
-  assert.equal(await byTestId(page, 'train').isEnabled(), true);
-  assert.deepEqual(lab.consoleErrors, []);
-});
-
 test('one click compares fine-tuning with training from scratch on new classes', async (t) => {
   const lab = await labFor(t);
   const { page } = lab;
@@ -218,7 +201,7 @@ test('a crashed worker is restarted and the page says so', async (t) => {
   const lab = await labFor(t, { beforeGoto: breakWorker(1) });
   const { page } = lab;
   // The restarted worker loaded the core: the page is idle, and says what happened.
-  assert.match(await byTestId(page, 'status').textContent(), /The training worker stopped unexpectedly \(.*the test broke this worker.*\)/);
+  assert.match(await byTestId(page, 'status').textContent(), /The training worker stopped \(.*the test broke this worker.*\); a new one is starting/);
   assert.equal(await byTestId(page, 'train').isEnabled(), true);
   await byTestId(page, 'model').selectOption('mlp');
   await byTestId(page, 'epochs').fill('1');
