@@ -53,7 +53,7 @@ test('a diverging run pauses with a suggestion, keeps its curves, and its last f
   assert.ok(weights.length > 100_000, 'the MLP’s weights');
   assert.ok(weights.every(Number.isFinite), 'every downloaded weight is finite');
   assert.equal(spec.layers.length > 0, true);
-  assert.equal(meta.source_dataset, 'mnist');
+  assert.equal(meta.source_dataset, 'mnist.ftld.gz');
   assert.match(meta.command, /trained in the browser by Fine-Tune Lab/);
   assert.deepEqual(lab.consoleErrors, []);
 });
