@@ -91,11 +91,12 @@ bench: build wasm-bench
 # A crash leaves its input in fuzz/artifacts/<target>/: copy it to
 # fuzz/regressions/<target>/ and `cargo test` keeps it as a test.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := dataset checkpoint config
+FUZZ_TARGETS := dataset checkpoint config resume
 fuzz:
 	@scripts/setup-fuzz.sh
+	@FUZZ_SEED_DIR=fuzz/corpus/resume cargo test --quiet --test fuzz_regressions write_resume_seeds -- --ignored
 	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t && cp fuzz/seeds/$$t/* fuzz/corpus/$$t/ && \
+	  mkdir -p fuzz/corpus/$$t && { [ ! -d fuzz/seeds/$$t ] || cp fuzz/seeds/$$t/* fuzz/corpus/$$t/; } && \
 	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 || exit 1; \
 	done
 

@@ -29,8 +29,8 @@ export default [
     languageOptions: { sourceType: 'module', globals: { ...globals.node } },
   },
   {
-    // Page tests pass functions to the browser (page.evaluate / waitForFunction).
-    files: ['tests/e2e/**/*.mjs', 'scripts/bench.mjs', 'scripts/screenshot.mjs'],
-    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    // Page tests pass functions to the browser (page.evaluate / waitForFunction) and its workers.
+    files: ['tests/e2e/**/*.mjs', 'scripts/bench.mjs', 'scripts/bench-memory.mjs', 'scripts/screenshot.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser, ...globals.worker } },
   },
 ];

@@ -8,9 +8,11 @@
 // validation accuracy, wall time, the page's own images/s readout (median of
 // its samples) and every main-thread task longer than 50 ms (Long Tasks API).
 // native-train: the same configuration through the native command line.
+// memory: JS heap and wasm memory over a long session (scripts/bench-memory.mjs).
 
 import { execFileSync } from 'node:child_process';
 import { openLab, byTestId } from '../tests/e2e/browser.mjs';
+import { benchMemory } from './bench-memory.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -129,3 +131,4 @@ print(await pageTrain('mlp', 5));
 print(nativeTrain('lenet5', 5, 32, 'adam', 0.001));
 print(nativeTrain('lenet5', 1, 64, 'momentum', 0.01));
 print(nativeTrain('mlp', 1, 64, 'momentum', 0.01));
+print(await benchMemory());

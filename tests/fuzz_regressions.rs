@@ -56,3 +56,37 @@ fn config_inputs_train_or_are_refused() {
         }
     }
 }
+
+#[test]
+fn resume_points_restore_or_are_refused() {
+    let seeds = checks::resume_seeds();
+    for seed in &seeds {
+        checks::resume_trainer().restore(seed).expect("a real resume point restores");
+        checks::resume(seed);
+        // Every cut and a flipped byte in each: refused or restored, never a panic.
+        for cut in (0..seed.len()).step_by(97) {
+            checks::resume(&seed[..cut]);
+        }
+        let mut flipped = seed.clone();
+        for i in (6..flipped.len()).step_by(131) {
+            flipped[i] ^= 0x5a;
+            checks::resume(&flipped);
+            flipped[i] ^= 0x5a;
+        }
+    }
+    for (_, bytes) in inputs("resume") {
+        checks::resume(&bytes);
+    }
+}
+
+/// `make fuzz` starts the resume target from real resume points: this writes
+/// them into $FUZZ_SEED_DIR (it is not a check, hence ignored).
+#[test]
+#[ignore]
+fn write_resume_seeds() {
+    let dir = std::env::var("FUZZ_SEED_DIR").expect("FUZZ_SEED_DIR names the corpus folder");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, seed) in checks::resume_seeds().iter().enumerate() {
+        std::fs::write(Path::new(&dir).join(format!("seed-{i}")), seed).unwrap();
+    }
+}

@@ -69,23 +69,22 @@ export const EXPERIMENTS = {
   'data-economy': {
     about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
     defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
-    // One pair of runs per K, evaluated once per epoch to keep the sweep quick;
-    // at the smallest K the batch is the whole training set (the core refuses
-    // a batch larger than the images a run has).
-    sweep:
-      ({ config }) =>
-      (k) =>
-        newClassRuns({ ...config, evals_per_epoch: 1, batch_size: Math.min(config.batch_size, k * NEW_CLASSES.length) }, k),
+    // One pair of runs per K, evaluated once per epoch to keep the sweep quick.
+    sweep: ({ config }) => (k) => newClassRuns({ ...config, evals_per_epoch: 1 }, k),
   },
 };
 
 // Digits 5–9 with K labels per class: LeNet-5 from scratch, and LeNet-5
 // pretrained on digits 0–4 with a new head — same data, seed and budget.
-const NEW_CLASSES = [5, 6, 7, 8, 9];
+// K labels for each of `classCount` classes, in batches of at most the K·classes
+// images there are: few-shot runs (K = 1, 2…) are what these experiments are
+// for, and the core refuses a batch larger than the training set.
+const fewShot = (config, k, classCount) => ({ ...config, labels_per_class: k, batch_size: Math.min(config.batch_size, k * classCount) });
+
 function newClassRuns(config, k) {
   const dataset = MNIST;
-  const shared = { ...config, model: 'lenet5', labels_per_class: k };
-  const classes = NEW_CLASSES;
+  const classes = [5, 6, 7, 8, 9];
+  const shared = { ...fewShot(config, k, classes.length), model: 'lenet5' };
   return [
     { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: dataset, classes, config: shared },
     { name: 'fine-tuned', detail: 'base: digits 0–4, new head', datasetUrl: dataset, classes, config: shared, base: { url: BASE_0_TO_4, newHead: true } },
@@ -96,9 +95,9 @@ function newClassRuns(config, k) {
 // (digits 0–4, through its own head) while it learns the new one.
 function forgettingRuns(config, k) {
   const dataset = MNIST;
-  const shared = { ...config, labels_per_class: k };
-  const base = { url: BASE_0_TO_4, newHead: true, sourceClasses: [0, 1, 2, 3, 4] };
   const classes = [5, 6, 7, 8, 9];
+  const shared = fewShot(config, k, classes.length);
+  const base = { url: BASE_0_TO_4, newHead: true, sourceClasses: [0, 1, 2, 3, 4] };
   return [
     { name: 'head only', detail: 'every base layer frozen', datasetUrl: dataset, classes, config: { ...shared, freeze_roles: HEAD_ONLY }, base },
     { name: 'convs frozen', detail: 'convolutions frozen', datasetUrl: dataset, classes, config: { ...shared, freeze_roles: CONVS_FROZEN }, base },
@@ -109,7 +108,7 @@ function forgettingRuns(config, k) {
 // The base saw the source half of MNIST's training images; both runs learn
 // from K shifted images per class of the other half (src/data/mod.rs TrainPool).
 function domainShiftRuns(config, k, shift) {
-  const shared = { ...config, model: 'lenet5', labels_per_class: k, shift, train_pool: 'target' };
+  const shared = { ...fewShot(config, k, 10), model: 'lenet5', shift, train_pool: 'target' };
   const what = `${shiftChoice(shift.kind).adjective} ${shift.kind === 'rotate' ? `${shift.strength}°` : shift.strength}`;
   // The forgetting meter reads the unshifted digits: all ten classes, the base's own task.
   const base = { url: BASE_SOURCE_HALF, newHead: false, sourceClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] };
@@ -121,7 +120,7 @@ function domainShiftRuns(config, k, shift) {
 }
 
 function differentTaskRuns(config, k) {
-  const shared = { ...config, model: 'lenet5', labels_per_class: k };
+  const shared = { ...fewShot(config, k, 10), model: 'lenet5' };
   const base = { url: BASE_FASHION, newHead: true };
   return [
     { name: 'from scratch', detail: `LeNet-5, ${k} labels per class`, datasetUrl: MNIST, config: shared },
@@ -134,8 +133,8 @@ function differentTaskRuns(config, k) {
 // Claim 5: the same target (digits 5–9) from a near and a far base, each with
 // only the head learning and with every layer learning.
 function unfreezeDepthRuns(config, k) {
-  const shared = { ...config, model: 'lenet5', labels_per_class: k };
   const classes = [5, 6, 7, 8, 9];
+  const shared = { ...fewShot(config, k, classes.length), model: 'lenet5' };
   const near = { url: BASE_0_TO_4, newHead: true };
   const far = { url: BASE_FASHION, newHead: true };
   const frozen = { ...shared, freeze_roles: HEAD_ONLY };

@@ -209,7 +209,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
     const { splits } = first.dataset;
     status.runInfo(
       `${first.dataset.name}, classes ${first.dataset.classes.join(' ')}: ${first.status.train_images} training / ${splits.validation} validation / ${splits.test} test images · ` +
-        `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} steps per epoch` +
+        `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} step${first.status.steps_per_epoch === 1 ? '' : 's'} per epoch` +
         (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : '') +
         (describeAugment(runs[0].config.augment) ? ` · ${describeAugment(runs[0].config.augment)}` : '') +
         (notes.length ? ` · ${notes[0]}` : ''),

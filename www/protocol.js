@@ -27,6 +27,7 @@
 //                                   points (a dead worker's `snapshot`): answered by
 //                                   restored {runs: [{name, status}]}; all or none
 //   checkpoint {run}                the named run's model as a .ftlc file: checkpointed {name, bytes}
+//   memory                          the core's wasm memory: memory {wasmBytes}
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
 //                                   table of choices and limits (src/catalog/)

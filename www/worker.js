@@ -332,6 +332,10 @@ const handlers = {
     }
     post('restored', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
+  // How much memory the core holds (wasm memory only grows: a leak stays), for make bench.
+  memory(_payload, id) {
+    post('memory', { wasmBytes: wasmMemory.buffer.byteLength }, id);
+  },
   // The named run's model as a checkpoint file (.ftlc), with how it was made.
   checkpoint({ run: name }, id) {
     const [run] = namedRuns(name);
@@ -344,11 +348,11 @@ const handlers = {
 setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic;
+let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, wasmMemory;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
-  await wasm.default();
+  wasmMemory = (await wasm.default()).memory;
   ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();

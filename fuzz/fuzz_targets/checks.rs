@@ -52,6 +52,44 @@ pub fn config(text: &str) {
     }
 }
 
+/// The run every resume point is restored into: a small MLP on the tiny
+/// dataset with momentum and dropout, so the optimiser's memory and the
+/// generators are part of its state.
+pub fn resume_trainer() -> Trainer {
+    let config = TrainConfig::from_json(r#"{"model_spec": {"input": [1, 28, 28], "layers": [{"type": "flatten"}, {"type": "dense", "units": 16}, {"type": "relu"}, {"type": "dropout", "rate": 0.2}, {"type": "dense", "units": 10}]}, "optimizer": {"kind": "sgd", "momentum": 0.9}, "batch_size": 8, "epochs": 3, "eval_chunk": 7}"#)
+        .expect("a valid configuration");
+    Trainer::new(config, tiny_mnist()).expect("the resume trainer builds")
+}
+
+/// Real resume points of [`resume_trainer`]'s run: before any step, mid-epoch, mid-evaluation.
+pub fn resume_seeds() -> Vec<Vec<u8>> {
+    let mut trainer = resume_trainer();
+    let mut seeds = vec![trainer.snapshot()];
+    for _ in 0..7 {
+        let _ = trainer.tick();
+        seeds.push(trainer.snapshot());
+    }
+    seeds
+}
+
+/// Any bytes as a resume point (what the page hands a new worker): refused
+/// with the trainer unchanged, or restored into a run that then trains on.
+pub fn resume(bytes: &[u8]) {
+    let mut trainer = resume_trainer();
+    let before = trainer.model().flat_weights();
+    match trainer.restore(bytes) {
+        Err(_) => assert_eq!(trainer.model().flat_weights(), before, "a refused resume point changed the weights"),
+        Ok(()) => {
+            for _ in 0..4 {
+                match trainer.tick() {
+                    Ok(finetune_lab::train::Tick::Done) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+}
+
 /// 40 real MNIST digits (4 per class, every split), small enough for thousands of runs a second.
 fn tiny_mnist() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();

@@ -25,6 +25,12 @@ pub fn set_kernel(name: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Switches the training step's overflow guard (src/train/mod.rs) on or off, to time its cost.
+#[wasm_bindgen(js_name = setOverflowGuard)]
+pub fn set_overflow_guard(on: bool) {
+    crate::train::overflow_guard::set(on);
+}
+
 /// Runs `reps` products of one GEMM form ("nn", "nt", "tn", "tt", or
 /// "gathered": A read through offset tables as the convolutions read their
 /// images) on fixed pseudo-random `m×k` and `k×n` operands, for the

@@ -248,9 +248,12 @@ impl Trainer {
         // penalty): the update is undone from this copy, so the run keeps
         // the last finite weights. A memcpy of the weights costs far less
         // than the step (make bench measures it).
-        self.model.flat_weights_into(&mut self.before_update);
+        let guarded = overflow_guard::on();
+        if guarded {
+            self.model.flat_weights_into(&mut self.before_update);
+        }
         self.optimizer.apply_step(&mut self.model, lr, Penalty { l1: self.config.l1, l2: self.config.l2 });
-        if let Some((layer, value)) = self.model.first_non_finite_weight() {
+        if let Some((layer, value)) = self.model.first_non_finite_weight().filter(|_| guarded) {
             self.model.set_flat_weights(&self.before_update).expect("copied from this model");
             return Err(self.diverged(format!("a weight of layer {layer} ({})", self.model.slots()[layer].layer.name()), value));
         }
@@ -362,6 +365,27 @@ impl Trainer {
     pub fn evaluate_split(&mut self, split: Split) -> Option<(f32, f32)> {
         let indices = self.dataset.indices(split);
         evaluate(&mut self.model, &self.dataset, &indices, self.config.eval_chunk)
+    }
+}
+
+/// The overflow guard (the copy of the weights before each update, and the
+/// check after it) is always on; the benchmark's build can switch it off to
+/// time what it costs, windows alternating (`setOverflowGuard`).
+pub mod overflow_guard {
+    #[cfg(feature = "bench")]
+    static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+    #[cfg(feature = "bench")]
+    pub fn set(on: bool) {
+        ON.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn on() -> bool {
+        #[cfg(feature = "bench")]
+        return ON.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(feature = "bench"))]
+        true
     }
 }
 

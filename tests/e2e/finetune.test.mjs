@@ -107,7 +107,8 @@ test('different task and unfreezing depth: a Fashion-MNIST base learns digits', 
   await byTestId(page, 'train').click();
   await waitDone(page);
   assert.deepEqual(await runNames(page), ['from scratch', 'head only', 'convs frozen', 'all layers']);
-  assert.match(await byTestId(page, 'run-info').textContent(), /classes 0 1 2 3 4 5 6 7 8 9: 30 training/);
+  // 3 labels × 10 classes: 30 training images, in batches of the experiment’s 16.
+  assert.match(await byTestId(page, 'run-info').textContent(), /classes 0 1 2 3 4 5 6 7 8 9: 30 training .* batch 16, 2 steps per epoch/);
 
   await byTestId(page, 'reset').click(); // so 'done' below is the new experiment's
   await byTestId(page, 'experiment').selectOption('unfreeze-depth');
@@ -116,6 +117,8 @@ test('different task and unfreezing depth: a Fashion-MNIST base learns digits', 
   await waitDone(page);
   const runs = await runNames(page);
   assert.deepEqual(runs, ['near, head only', 'near, all layers', 'far, head only', 'far, all layers']);
+  // 3 labels × 5 classes is fewer than a batch of 16: the batch is the whole training set.
+  assert.match(await byTestId(page, 'run-info').textContent(), /classes 5 6 7 8 9: 15 training .* batch 15, 1 step per epoch/);
   for (const run of runs) assert.ok((await testAcc(page, run)) > 0, run);
   assert.deepEqual(lab.consoleErrors, []);
 });

@@ -88,6 +88,19 @@ test('the core’s ranges mark the form: a fraction in a whole-number box, a neg
   assert.deepEqual(lab.consoleErrors, []);
 });
 
+test('a batch larger than the training set is refused by the core before anything trains', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  await byTestId(page, 'experiment').selectOption('overfitting'); // 200 training images
+  await byTestId(page, 'batch-size').fill('500');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').classList.contains('error'), null, { timeout: 30_000 });
+  assert.match(await byTestId(page, 'status').textContent(), /ConfigError: configuration: batch size \(batch_size\) must be at most the 200 training images \(0 = all of them in one batch\), got 500/);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'idle');
+  assert.equal(await byTestId(page, 'batch-size').inputValue(), '500', 'the form keeps what the user typed');
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
 test('one click compares fine-tuning with training from scratch on new classes', async (t) => {
   const lab = await labFor(t);
   const { page } = lab;

@@ -111,6 +111,46 @@ async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windo
   return summary(rates);
 }
 
+// One trainer, windows alternating with the overflow guard (the copy of the
+// weights before each update) on and off: what keeping the last finite
+// weights costs a training step.
+async function guardSideBySide({ kernel, model, batch, warmupMs = 1000, windows = 7, windowMs = 800 }) {
+  wasm.setKernel(kernel);
+  const trainer = new wasm.TrainerHandle(await loadDataset(), {
+    model,
+    batch_size: batch,
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
+    lr: 0.01,
+    epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
+    evals_per_epoch: 1,
+  });
+  const run = (ms) => {
+    let images = 0;
+    let trainMs = 0;
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      const t = performance.now();
+      const r = trainer.tick();
+      if (r > 0) {
+        images += r;
+        trainMs += performance.now() - t;
+      }
+    }
+    return (images * 1000) / trainMs;
+  };
+  run(warmupMs);
+  const rates = { on: [], off: [] };
+  for (let w = 0; w < windows; w++) {
+    for (const guard of ['on', 'off']) {
+      wasm.setOverflowGuard(guard === 'on');
+      rates[guard].push(run(windowMs));
+    }
+  }
+  wasm.setOverflowGuard(true);
+  trainer.free();
+  return { on: summary(rates.on), off: summary(rates.off) };
+}
+
 async function profile({ kernel, model, batch, steps = 20 }) {
   wasm.setKernel(kernel);
   return wasm.profileLayers(await loadDataset(), { model, batch_size: batch }, steps);
@@ -119,7 +159,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, gemmSideBySide, train, profile };
+    const tasks = { gemm, gemmSideBySide, train, guardSideBySide, profile };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {

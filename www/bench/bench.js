@@ -80,6 +80,20 @@ async function run() {
         state.textContent = `training ${model}, ${kernel}…`;
         const { result } = await call(worker, { task: 'train', kernel, model, batch: 64 });
         record({ bench: 'train', model, batch: 64, build: kernel, images_per_s: result.median, images_per_s_min: result.min, images_per_s_max: result.max, windows: result.samples }, `train ${model}, batch 64`, 'images/s');
+        state.textContent = `training ${model} with and without the overflow guard, ${kernel}…`;
+        const guard = (await call(worker, { task: 'guardSideBySide', kernel, model, batch: 64 })).result;
+        window.benchResults.push({
+          bench: 'overflow-guard',
+          model,
+          batch: 64,
+          build: kernel,
+          guarded_images_per_s: guard.on.median,
+          unguarded_images_per_s: guard.off.median,
+          guarded_min_max: [guard.on.min, guard.on.max],
+          unguarded_min_max: [guard.off.min, guard.off.max],
+          cost: 1 - guard.on.median / guard.off.median,
+        });
+        for (const [name, r] of [['guard on', guard.on], ['guard off', guard.off]]) tableRow(`train ${model}, batch 64, side by side`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
       }
     }
     worker.terminate();
