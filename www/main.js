@@ -21,6 +21,7 @@ import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
 import { encodeForm, applyHash } from './share.js';
 import { setCatalog } from './catalog.js';
+import { ownImageLimits, runLimits } from './limits-note.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -462,6 +463,8 @@ $('share').addEventListener('click', async () => {
 let catalogApplied = false;
 function useCatalog(catalog) {
   setCatalog(catalog);
+  document.querySelector('[data-testid="own-limits"]').textContent = ownImageLimits();
+  document.querySelector('[data-testid="limits"]').textContent = runLimits();
   controls.useCatalog();
   augmentPanel.useCatalog();
   catalogApplied = true;

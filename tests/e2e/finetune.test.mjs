@@ -173,6 +173,27 @@ test('a link carries the settings, and a garbled link is reported without breaki
   assert.deepEqual(lab.consoleErrors, []);
 });
 
+test('link values and names that look like HTML are shown as text, never run', async (t) => {
+  const hostile = '<img src=x onerror="window.__pwned=1">';
+  const lab = await labFor(t, { path: `#experiment=${encodeURIComponent(hostile)}&${encodeURIComponent(hostile)}=1&lr=${encodeURIComponent(hostile)}` });
+  const { page } = lab;
+  const text = await byTestId(page, 'status').textContent();
+  assert.ok(text.includes(`“${hostile}” is not a choice for experiment`), text);
+  assert.ok(text.includes(`unknown setting “${hostile}”`), text);
+  assert.ok(text.includes(`lr must be a number, not “${hostile}”`), text);
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(await lab.cspViolations(), []);
+  assert.deepEqual(lab.consoleErrors, []);
+});
+
+test('the page states its limits, read from where they are enforced', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  assert.equal(await byTestId(page, 'limits').textContent(), 'Limits: models of up to 20,000,000 parameters and 1,048,576 values per image at any layer; runs of up to 200 epochs; a batch of at most the run’s training images.');
+  assert.match(await byTestId(page, 'own-limits').textContent(), /^Limits: images up to 20 MB and 8,000 pixels a side \(at least 8\), still images only; 10,000 images and 50 classes in all\. Each class needs at least 5 images/);
+});
+
 test('finished runs can be kept on the charts and compared with the next ones', async (t) => {
   const lab = await labFor(t);
   const { page } = lab;
