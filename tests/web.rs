@@ -111,3 +111,28 @@ fn own_images_become_a_dataset_the_core_splits() {
     let err: js_sys::Error = DatasetHandle::from_images("mine", 1, 2, 2, config(r#"[{"name":"dot","files":["a"]}]"#), &[0; 4]).err().unwrap().into();
     assert!(String::from(err.message()).contains("at least two classes"));
 }
+
+#[wasm_bindgen_test]
+fn a_resume_point_continues_the_run_in_another_trainer_and_a_foreign_one_is_a_resume_error() {
+    let data = DatasetHandle::from_bytes("mnist.ftld.gz", MNIST).unwrap();
+    let json = r#"{"model":"lenet5","batch_size":16,"train_limit":64,"epochs":2,"dropout":0.25,"optimizer":{"kind":"adam"}}"#;
+    let mut original = TrainerHandle::new(&data, config(json)).unwrap();
+    for _ in 0..3 {
+        original.step_once().unwrap();
+    }
+    let point = original.snapshot();
+    for _ in 0..3 {
+        original.step_once().unwrap();
+    }
+    let mut resumed = TrainerHandle::new(&data, config(json)).unwrap();
+    resumed.restore(&point).unwrap();
+    for _ in 0..3 {
+        resumed.step_once().unwrap();
+    }
+    assert!(resumed.weights().iter().zip(&original.weights()).all(|(a, b)| a.to_bits() == b.to_bits()), "the resumed run differs");
+
+    let mut other = TrainerHandle::new(&data, config(r#"{"model":"mlp","train_limit":64}"#)).unwrap();
+    let err: js_sys::Error = other.restore(&point).err().unwrap().into();
+    assert_eq!(String::from(err.name()), "ResumeError");
+    assert!(String::from(err.message()).contains("different run"));
+}

@@ -79,34 +79,41 @@ async function loadDataset() {
   return dataset;
 }
 
-async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windowMs = 1500 }) {
-  wasm.setKernel(kernel);
-  const trainer = new wasm.TrainerHandle(await loadDataset(), {
+// A trainer for the timed windows: SGD with momentum, and the longest run the
+// core allows, so the windows end long before it does.
+async function benchTrainer(model, batch) {
+  return new wasm.TrainerHandle(await loadDataset(), {
     model,
     batch_size: batch,
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
     lr: 0.01,
-    // The longest run the core allows: the timed windows end long before it does.
     epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
     evals_per_epoch: 1,
   });
-  const run = (ms) => {
-    let images = 0;
-    let trainMs = 0;
-    const start = performance.now();
-    while (performance.now() - start < ms) {
-      const t = performance.now();
-      const r = trainer.tick();
-      if (r > 0) {
-        images += r;
-        trainMs += performance.now() - t;
-      }
+}
+
+// Trains for `ms` and returns images per second of training time (evaluations not counted).
+function timedRun(trainer, ms) {
+  let images = 0;
+  let trainMs = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    const t = performance.now();
+    const r = trainer.tick();
+    if (r > 0) {
+      images += r;
+      trainMs += performance.now() - t;
     }
-    return (images * 1000) / trainMs;
-  };
-  run(warmupMs);
+  }
+  return (images * 1000) / trainMs;
+}
+
+async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windowMs = 1500 }) {
+  wasm.setKernel(kernel);
+  const trainer = await benchTrainer(model, batch);
+  timedRun(trainer, warmupMs);
   const rates = [];
-  for (let w = 0; w < windows; w++) rates.push(run(windowMs));
+  for (let w = 0; w < windows; w++) rates.push(timedRun(trainer, windowMs));
   trainer.free();
   return summary(rates);
 }
@@ -116,34 +123,13 @@ async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windo
 // weights costs a training step.
 async function guardSideBySide({ kernel, model, batch, warmupMs = 1000, windows = 7, windowMs = 800 }) {
   wasm.setKernel(kernel);
-  const trainer = new wasm.TrainerHandle(await loadDataset(), {
-    model,
-    batch_size: batch,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
-    lr: 0.01,
-    epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
-    evals_per_epoch: 1,
-  });
-  const run = (ms) => {
-    let images = 0;
-    let trainMs = 0;
-    const start = performance.now();
-    while (performance.now() - start < ms) {
-      const t = performance.now();
-      const r = trainer.tick();
-      if (r > 0) {
-        images += r;
-        trainMs += performance.now() - t;
-      }
-    }
-    return (images * 1000) / trainMs;
-  };
-  run(warmupMs);
+  const trainer = await benchTrainer(model, batch);
+  timedRun(trainer, warmupMs);
   const rates = { on: [], off: [] };
   for (let w = 0; w < windows; w++) {
     for (const guard of ['on', 'off']) {
       wasm.setOverflowGuard(guard === 'on');
-      rates[guard].push(run(windowMs));
+      rates[guard].push(timedRun(trainer, windowMs));
     }
   }
   wasm.setOverflowGuard(true);
