@@ -363,3 +363,21 @@ test('illegal transitions throw, naming the transition and the state', () => {
     assert.deepEqual(events, []);
   }
 });
+
+test('Download model is offered whenever the worker holds a run that is not training or being built', () => {
+  const s = new Session();
+  assert.equal(s.canDownload, false, 'loading');
+  s.workerReady();
+  assert.equal(s.canDownload, false, 'no run yet');
+  s.configure();
+  assert.equal(s.canDownload, false, 'configuring');
+  s.configured(1);
+  assert.equal(s.canDownload, true, 'ready');
+  s.train();
+  assert.equal(s.canDownload, false, 'training');
+  s.workerFailed('DivergedError');
+  assert.equal(s.state, 'diverged');
+  assert.equal(s.canDownload, true, 'a diverged run keeps its last finite weights to download');
+  s.workerCrashed();
+  assert.equal(s.canDownload, false, 'a crashed worker holds nothing');
+});
