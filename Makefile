@@ -6,7 +6,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
 
-.PHONY: fuzz setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
+.PHONY: fuzz onnx-proto setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -98,6 +98,11 @@ fuzz:
 	  mkdir -p fuzz/corpus/$$t && cp fuzz/seeds/$$t/* fuzz/corpus/$$t/ && \
 	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 || exit 1; \
 	done
+
+# Regenerates the committed prost structs for ONNX (src/export/onnx_proto.rs)
+# from proto/onnx.proto, with a pure-Rust protobuf compiler (no protoc needed).
+onnx-proto:
+	CARGO_TARGET_DIR=target/onnx-proto cargo run --quiet --manifest-path tools/onnx-proto/Cargo.toml
 
 clean:
 	cargo clean
