@@ -28,6 +28,10 @@ pub enum Error {
     #[error("model: {0}")]
     Model(String),
 
+    /// A model that could not be written in an export format (ONNX, safetensors).
+    #[error("export: {0}")]
+    Export(String),
+
     /// Training produced a non-finite loss; the weights before the step are kept.
     #[error("training diverged at step {step}: the loss became {loss} (try a smaller learning rate)")]
     Diverged { step: u64, loss: f32 },

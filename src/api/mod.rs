@@ -36,6 +36,7 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         Error::Checkpoint { .. } => "CheckpointError",
         Error::Config(_) | Error::Setting { .. } => "ConfigError",
         Error::Model(_) => "ModelError",
+        Error::Export(_) => "ExportError",
         Error::Diverged { .. } => "DivergedError",
     };
     let err = js_sys::Error::new(&e.to_string());
