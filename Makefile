@@ -5,8 +5,10 @@ PORT ?= 8080
 CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
+# The Python venv of the export check's independent readers (ONNX Runtime, safetensors).
+export EXPORT_VENV ?= $(HOME)/.cache/finetune-lab/export-venv
 
-.PHONY: fuzz onnx-proto setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
+.PHONY: fuzz onnx-proto test-export setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -50,7 +52,7 @@ lint: setup
 	cargo clippy --target wasm32-unknown-unknown --lib --features bench -- -D warnings
 	npx eslint .
 
-test: setup lint test-native check-data test-wasm build test-js test-page
+test: setup lint test-native check-data test-export test-wasm build test-js test-page
 
 test-native:
 	cargo test
@@ -70,6 +72,15 @@ models:
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --classes 0,1,2,3,4 --epochs 5 --seed 1 --out www/models/lenet5-mnist-digits0-4.ftlc
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --train-pool source --epochs 5 --seed 1 --out www/models/lenet5-mnist-source-half.ftlc
 	$(FTL) pretrain --dataset www/data/fashion-mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-fashion.ftlc
+
+# Exported models read by others: ONNX Runtime runs every shipped base, two
+# models trained here and random-weight models of every layer kind on real
+# test images, and its logits must match the core's within 1e-4; numpy reads
+# the safetensors and reproduces them too (tests/export/check_export.py).
+test-export:
+	cargo build --quiet --release --bin finetune-lab --example spec-checkpoint
+	$(EXPORT_VENV)/bin/python tests/export/check_export.py --cli target/release/finetune-lab \
+	  --spec-checkpoint target/release/examples/spec-checkpoint --out target/export-check
 
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
