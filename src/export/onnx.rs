@@ -287,6 +287,15 @@ mod tests {
     }
 
     #[test]
+    fn weights_that_do_not_fit_the_spec_are_refused_before_anything_is_written() {
+        let mut c = checkpoint("mlp", 0.0);
+        c.weights.pop();
+        let err = to_onnx(&c).unwrap_err().to_string();
+        assert!(err.contains("weights given for a model that stores"), "{err}");
+        assert!(crate::export::to_safetensors(&c).is_err());
+    }
+
+    #[test]
     fn the_same_checkpoint_gives_the_same_bytes() {
         let c = checkpoint("mlp", 0.25);
         assert_eq!(to_onnx(&c).unwrap(), to_onnx(&c).unwrap());
