@@ -8,7 +8,7 @@
 //! batches, and PyTorch's BatchNorm fills the missing entry in itself when
 //! loading (it only matters for momentum `None`, a cumulative average).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use safetensors::tensor::{Dtype, TensorView};
 
@@ -28,16 +28,41 @@ pub fn to_safetensors(checkpoint: &Checkpoint) -> Result<Vec<u8>> {
         .iter()
         .map(|(name, shape, bytes)| Ok((name.as_str(), TensorView::new(Dtype::F32, shape.clone(), bytes).map_err(failed)?)))
         .collect::<Result<Vec<_>>>()?;
-    let metadata = HashMap::from([
+    let metadata = BTreeMap::from([
         // What Hugging Face's loaders look for to know these are PyTorch tensors.
-        ("format".to_string(), "pt".to_string()),
-        ("producer".to_string(), format!("finetune-lab {}", env!("CARGO_PKG_VERSION"))),
-        ("classes".to_string(), serde_json::to_string(&checkpoint.meta.classes).expect("class names serialise")),
-        ("input_scaling".to_string(), INPUT_SCALING.to_string()),
-        ("modules".to_string(), layers.iter().map(|l| format!("{}:{}", l.name, l.spec.type_name())).collect::<Vec<_>>().join(",")),
-        ("model_spec".to_string(), serde_json::to_string(&checkpoint.spec).expect("specs serialise")),
+        ("format", "pt".to_string()),
+        ("producer", format!("finetune-lab {}", env!("CARGO_PKG_VERSION"))),
+        ("classes", serde_json::to_string(&checkpoint.meta.classes).expect("class names serialise")),
+        ("input_scaling", INPUT_SCALING.to_string()),
+        ("modules", layers.iter().map(|l| format!("{}:{}", l.name, l.spec.type_name())).collect::<Vec<_>>().join(",")),
+        ("model_spec", serde_json::to_string(&checkpoint.spec).expect("specs serialise")),
     ]);
-    safetensors::serialize(views, Some(metadata)).map_err(failed)
+    safetensors::serialize(views, None).map(|file| with_metadata(file, &metadata)).map_err(failed)
+}
+
+/// The file with `metadata` added to its JSON header in sorted key order.
+/// `safetensors::serialize` would write a metadata `HashMap` in iteration
+/// order, which std's hasher randomises per map, so the same checkpoint would
+/// give different bytes on every call (and the page's file would not equal
+/// the command line's). The tensors' `data_offsets` count from the end of the
+/// header, so only its length prefix changes.
+fn with_metadata(file: Vec<u8>, metadata: &BTreeMap<&str, String>) -> Vec<u8> {
+    let len = u64::from_le_bytes(file[..8].try_into().expect("safetensors starts with an 8-byte length")) as usize;
+    let (header, data) = (&file[8..8 + len], &file[8 + len..]);
+    // `{"__metadata__":{…},` then the tensors' entries as the crate wrote them (after its `{`).
+    let tensors = header.strip_prefix(b"{").expect("the header is a JSON object");
+    let mut json = format!(r#"{{"__metadata__":{}"#, serde_json::to_string(metadata).expect("strings serialise")).into_bytes();
+    if !tensors.starts_with(b"}") {
+        json.push(b',');
+    }
+    json.extend_from_slice(tensors.trim_ascii_end());
+    // The format pads the header with spaces to a multiple of 8 bytes.
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + data.len());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(data);
+    out
 }
 
 fn failed(e: safetensors::SafeTensorError) -> Error {
@@ -68,5 +93,27 @@ mod tests {
         let meta = meta.metadata().as_ref().unwrap();
         assert_eq!(meta["format"], "pt");
         assert!(meta["modules"].starts_with("conv1:conv2d,bn1:batch_norm,relu1:relu,pool1:max_pool2d"), "{}", meta["modules"]);
+    }
+
+    #[test]
+    fn the_same_checkpoint_gives_the_same_bytes() {
+        // Each HashMap hashes differently, so unsorted metadata would differ between calls.
+        let c = checkpoint("mlp", 0.0);
+        let first = to_safetensors(&c).unwrap();
+        for _ in 0..5 {
+            assert_eq!(to_safetensors(&c).unwrap(), first);
+        }
+        let header_len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&first[8..8 + header_len]).unwrap();
+        assert!(header.starts_with(r#"{"__metadata__":{"classes":"#), "{header}");
+    }
+
+    #[test]
+    fn a_model_without_parameters_is_a_file_of_metadata_only() {
+        let spec = crate::ModelSpec { input: crate::nn::Shape::new(10, 1, 1), layers: vec![crate::LayerSpec::Relu] };
+        let model = crate::Sequential::new(&spec, crate::Init::HeUniform, 1).unwrap();
+        let bytes = to_safetensors(&Checkpoint::from_model(&model, checkpoint("mlp", 0.0).meta)).unwrap();
+        assert!(SafeTensors::deserialize(&bytes).unwrap().tensors().is_empty());
+        assert_eq!(SafeTensors::read_metadata(&bytes).unwrap().1.metadata().as_ref().unwrap()["modules"], "relu1:relu");
     }
 }
