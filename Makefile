@@ -86,8 +86,10 @@ test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 	$(RELAXED_ENV) CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 
-# JavaScript units without a browser: the session, the protocol, links, the worker client.
+# JavaScript units without a browser: the session, the protocol, links, the
+# worker client, and the page's exports against the command line's (hence the CLI).
 test-js:
+	cargo build --quiet --release --bin finetune-lab
 	node --test tests/js/
 
 test-page:
