@@ -5,8 +5,10 @@ PORT ?= 8080
 CHROMEDRIVER ?= /usr/bin/chromedriver
 PKG := www/pkg
 BENCH_PKG := www/bench/pkg
+# The Python venv of the export check's independent readers (ONNX Runtime, safetensors).
+export EXPORT_VENV ?= $(HOME)/.cache/finetune-lab/export-venv
 
-.PHONY: fuzz setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
+.PHONY: fuzz onnx-proto test-export setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
@@ -50,7 +52,7 @@ lint: setup
 	cargo clippy --target wasm32-unknown-unknown --lib --features bench -- -D warnings
 	npx eslint .
 
-test: setup lint test-native check-data test-wasm build test-js test-page
+test: setup lint test-native check-data test-export test-wasm build test-js test-page
 
 test-native:
 	cargo test
@@ -71,12 +73,23 @@ models:
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --train-pool source --epochs 5 --seed 1 --out www/models/lenet5-mnist-source-half.ftlc
 	$(FTL) pretrain --dataset www/data/fashion-mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-fashion.ftlc
 
+# Exported models read by others: ONNX Runtime runs every shipped base, two
+# models trained here and random-weight models of every layer kind on real
+# test images, and its logits must match the core's within 1e-4; numpy reads
+# the safetensors and reproduces them too (tests/export/check_export.py).
+test-export:
+	cargo build --quiet --release --bin finetune-lab --example spec-checkpoint
+	$(EXPORT_VENV)/bin/python tests/export/check_export.py --cli target/release/finetune-lab \
+	  --spec-checkpoint target/release/examples/spec-checkpoint --out target/export-check
+
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 	$(RELAXED_ENV) CHROMEDRIVER=$(CHROMEDRIVER) wasm-pack test --headless --chrome --release -- --test web
 
-# JavaScript units without a browser: the session, the protocol, links, the worker client.
+# JavaScript units without a browser: the session, the protocol, links, the
+# worker client, and the page's exports against the command line's (hence the CLI).
 test-js:
+	cargo build --quiet --release --bin finetune-lab
 	node --test tests/js/
 
 test-page:
@@ -99,6 +112,11 @@ fuzz:
 	  mkdir -p fuzz/corpus/$$t && { [ ! -d fuzz/seeds/$$t ] || cp fuzz/seeds/$$t/* fuzz/corpus/$$t/; } && \
 	  cargo +nightly fuzz run -O $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 || exit 1; \
 	done
+
+# Regenerates the committed prost structs for ONNX (src/export/onnx_proto.rs)
+# from proto/onnx.proto, with a pure-Rust protobuf compiler (no protoc needed).
+onnx-proto:
+	CARGO_TARGET_DIR=target/onnx-proto cargo run --quiet --manifest-path tools/onnx-proto/Cargo.toml
 
 clean:
 	cargo clean

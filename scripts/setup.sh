@@ -50,4 +50,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# ONNX Runtime, onnx and safetensors for the export check (make test-export),
+# in a venv of their own; its copy of the requirements says what it holds, so
+# a changed pin reinstalls and an unchanged one costs nothing.
+EXPORT_VENV=${EXPORT_VENV:-$HOME/.cache/finetune-lab/export-venv}
+if ! cmp -s tests/export/requirements.txt "$EXPORT_VENV/requirements.txt"; then
+  say "installing onnx, onnxruntime, safetensors and numpy into $EXPORT_VENV"
+  [ -x "$EXPORT_VENV/bin/python" ] || python3 -m venv "$EXPORT_VENV"
+  "$EXPORT_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/export/requirements.txt
+  cp tests/export/requirements.txt "$EXPORT_VENV/requirements.txt"
+fi
 say "ready"

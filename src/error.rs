@@ -36,6 +36,10 @@ pub enum Error {
     /// A resume point (`Trainer::snapshot`) that cannot continue this run.
     #[error("resume point: {0}")]
     Resume(String),
+
+    /// A model that could not be written in an export format (ONNX, safetensors).
+    #[error("export: {0}")]
+    Export(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod init;
 pub mod kernels;
 pub mod loss;

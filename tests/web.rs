@@ -3,7 +3,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use finetune_lab::api::{kernel_build, validate_config, DatasetHandle, TrainerHandle};
+use finetune_lab::api::{export_onnx, export_safetensors, kernel_build, validate_config, DatasetHandle, TrainerHandle};
 use finetune_lab::kernels::{self, conformance};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -135,4 +135,19 @@ fn a_resume_point_continues_the_run_in_another_trainer_and_a_foreign_one_is_a_re
     let err: js_sys::Error = other.restore(&point).err().unwrap().into();
     assert_eq!(String::from(err.name()), "ResumeError");
     assert!(String::from(err.message()).contains("different run"));
+}
+
+#[wasm_bindgen_test]
+fn a_shipped_checkpoint_exports_as_onnx_and_safetensors_in_the_browser() {
+    const LENET: &[u8] = include_bytes!("../www/models/lenet5-mnist.ftlc");
+    let contains = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+    let onnx = export_onnx("lenet5-mnist.ftlc", LENET).unwrap();
+    // Field 1 (ir_version) = 7 comes first; every weight is there (4 bytes each, 61,706 of them).
+    assert_eq!(&onnx[..2], &[0x08, 0x07]);
+    assert!(onnx.len() > 4 * 61_706 && contains(&onnx, "conv1.weight") && contains(&onnx, "probabilities"));
+    let weights = export_safetensors("lenet5-mnist.ftlc", LENET).unwrap();
+    assert!(weights.len() > 4 * 61_706 && contains(&weights, "\"fc3.weight\""));
+    let err: js_sys::Error = export_onnx("broken.ftlc", &LENET[..100]).err().unwrap().into();
+    assert_eq!(String::from(err.name()), "CheckpointError");
+    assert!(String::from(err.message()).contains("broken.ftlc"));
 }

@@ -1,13 +1,16 @@
 //! The WebAssembly surface, kept thin: every method converts its input with
 //! serde, calls the core and converts the result. Core errors become a JS
 //! `Error` whose `name` says which kind (`DatasetError`, `ConfigError`,
-//! `ModelError`, `DivergedError`) and whose message says what and where.
+//! `ModelError`, `ExportError`, `DivergedError`) and whose message says what and where.
 //!
 //! `bench` (behind the `bench` cargo feature) adds the benchmark page's
 //! entry points; the page's own wasm never carries them.
 
 #[cfg(feature = "bench")]
 pub mod bench;
+mod export;
+
+pub use export::{export_onnx, export_safetensors};
 
 use std::sync::Arc;
 
@@ -51,6 +54,7 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         Error::Checkpoint { .. } => "CheckpointError",
         Error::Config(_) | Error::Setting { .. } => "ConfigError",
         Error::Model(_) => "ModelError",
+        Error::Export(_) => "ExportError",
         Error::Diverged { .. } => "DivergedError",
         Error::Resume(_) => "ResumeError",
     };

@@ -12,7 +12,8 @@ use ndarray::Array2;
 
 use super::{expect_width, standard_layout, Layer, Mode, Param, ParamKind, Shape};
 
-const EPS: f32 = 1e-5;
+/// Added to the variance before its square root (PyTorch's default; the ONNX export writes it as the `epsilon` attribute).
+pub const EPS: f32 = 1e-5;
 /// Weight of the newest batch in the running averages (PyTorch's default).
 const MOMENTUM: f32 = 0.1;
 

