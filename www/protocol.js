@@ -43,7 +43,9 @@
 //                                   whenever training stops
 //   heartbeat {}                    every HEARTBEAT_MS, training or not
 //   error {code, message, replyTo, fatal?}  code is the error's name (DatasetError,
-//                                   ConfigError, DivergedError, ProtocolError, …); `fatal`
+//                                   CheckpointError, ConfigError, ModelError, DivergedError,
+//                                   ResumeError, ExportError, StateError, ProtocolError,
+//                                   WasmTrap); `fatal`
 //                                   (a wasm trap: panic, memory exhausted) means this
 //                                   worker cannot go on and must be replaced
 // A message with another version is answered with an error, never guessed at.
