@@ -78,19 +78,15 @@ pub(crate) fn named_layers(model: &Sequential) -> Vec<NamedLayer<'_>> {
 }
 
 /// The stem of a layer's module name: PyTorch's usual attribute names
-/// (`fc` for `nn.Linear`, `bn` for batch norm) rather than the core's.
+/// (`fc` for `nn.Linear`, `bn` for batch norm) where they differ from the
+/// core's type names, which serve for the rest (`relu`, `dropout`, …).
 fn module_kind(spec: &LayerSpec) -> &'static str {
     match spec {
         LayerSpec::Dense { .. } => "fc",
         LayerSpec::Conv2d { .. } => "conv",
         LayerSpec::MaxPool2d { .. } => "pool",
-        LayerSpec::Flatten => "flatten",
-        LayerSpec::Relu => "relu",
-        LayerSpec::LeakyRelu { .. } => "leaky_relu",
-        LayerSpec::Tanh => "tanh",
-        LayerSpec::Sigmoid => "sigmoid",
-        LayerSpec::Dropout { .. } => "dropout",
         LayerSpec::BatchNorm => "bn",
+        other => other.type_name(),
     }
 }
 
