@@ -46,6 +46,7 @@ fn main() -> Result<(), String> {
         test_images: 0,
         command: format!("spec-checkpoint {}", args.join(" ")),
         augment: Default::default(),
+        config: None,
     };
     std::fs::write(out, encode_checkpoint(&Checkpoint::from_model(&model, meta))).map_err(|e| format!("cannot write '{out}': {e}"))?;
     println!("wrote {out}");

@@ -45,6 +45,11 @@ pub struct CheckpointMeta {
     /// The augmentation its training batches had (absent in files that predate the field: none).
     #[serde(default)]
     pub augment: crate::data::augment::AugmentConfig,
+    /// The whole training configuration, for a model trained in the page
+    /// (a base made by `pretrain` has its `command` instead, so its file
+    /// stays byte-identical to what that command makes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::train::TrainConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use finetune_lab::nn::Mode;
-use finetune_lab::train::{per_class_accuracy, Tick};
+use finetune_lab::train::{evaluate_checkpoint, per_class_accuracy, Tick};
 use finetune_lab::{decode_checkpoint, decode_dataset, encode_checkpoint, Checkpoint, CheckpointMeta, Dataset, Split, TrainConfig, Trainer};
 
 fn mnist() -> Dataset {
@@ -30,6 +30,7 @@ fn trained_checkpoint() -> (Trainer, Checkpoint) {
         test_images: 10,
         command: "test".into(),
         augment: Default::default(),
+        config: None,
     };
     let checkpoint = Checkpoint::from_model(trainer.model(), meta);
     (trainer, checkpoint)
@@ -91,11 +92,8 @@ fn shipped_checkpoints_score_what_they_record() {
         // Each base names the shipped dataset file it was trained on.
         let file = format!("www/data/{}", checkpoint.meta.source_dataset);
         let data = decode_dataset(&file, &std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {file}: {e}", path.display()))).unwrap();
-        let classes: Vec<usize> = checkpoint.meta.classes.iter().map(|c| data.class_names.iter().position(|n| n == c).expect("class exists")).collect();
-        let subset = data.with_classes(&classes).unwrap();
-        let test = subset.indices(Split::Test);
-        assert_eq!(test.len(), checkpoint.meta.test_images, "{}", path.display());
-        let report = per_class_accuracy(&mut checkpoint.build_model().unwrap(), &subset, &test);
+        let report = evaluate_checkpoint(&checkpoint, &data, Split::Test).unwrap();
+        assert_eq!(report.per_class.iter().map(|c| c.images).sum::<usize>(), checkpoint.meta.test_images, "{}", path.display());
         assert!(
             (report.acc - checkpoint.meta.test_acc).abs() <= 0.005,
             "{}: measured {} but the metadata records {}",
@@ -141,6 +139,7 @@ fn batch_norm_statistics_travel_in_checkpoints() {
         test_images: 0,
         command: "test".into(),
         augment: Default::default(),
+        config: None,
     };
     let bytes = encode_checkpoint(&Checkpoint::from_model(trainer.model(), meta));
     let mut model = decode_checkpoint("bn.ftlc", &bytes).unwrap().build_model().unwrap();
@@ -159,4 +158,46 @@ fn metadata_without_augmentation_still_loads() {
     )
     .unwrap();
     assert!(meta.augment.is_identity());
+}
+
+#[test]
+fn evaluation_counts_every_image_once_in_the_confusion_matrix() {
+    let (mut trainer, checkpoint) = trained_checkpoint();
+    let report = evaluate_checkpoint(&checkpoint, &mnist(), Split::Validation).unwrap();
+    let validation = trainer.dataset().indices(Split::Validation);
+    let direct = per_class_accuracy(trainer.model_mut(), &mnist().with_classes(&[3, 5, 8]).unwrap(), &validation);
+    assert_eq!(report, direct, "looking the classes up by name measures the same images");
+    assert_eq!(report.confusion.len(), 3);
+    let mut right = 0;
+    for (c, row) in report.confusion.iter().enumerate() {
+        assert_eq!(row.iter().sum::<usize>(), report.per_class[c].images);
+        assert_eq!(report.per_class[c].acc, row[c] as f32 / report.per_class[c].images as f32);
+        right += row[c];
+    }
+    let images: usize = report.per_class.iter().map(|c| c.images).sum();
+    assert!((report.acc - right as f32 / images as f32).abs() < 1e-6);
+}
+
+#[test]
+fn evaluation_names_a_class_or_shape_the_dataset_lacks() {
+    let (_, mut checkpoint) = trained_checkpoint();
+    checkpoint.meta.classes[1] = "five".into();
+    let err = evaluate_checkpoint(&checkpoint, &mnist(), Split::Test).unwrap_err().to_string();
+    assert!(err.contains("class 'five'") && err.contains("mnist.ftld.gz"), "{err}");
+    let (_, checkpoint) = trained_checkpoint();
+    // The same pixels, declared as 14×56 images.
+    let mut wide = mnist();
+    wide.shape = finetune_lab::nn::Shape::new(1, 14, 56);
+    let err = evaluate_checkpoint(&checkpoint, &wide, Split::Test).unwrap_err().to_string();
+    assert!(err.contains("takes 1×28×28 images") && err.contains("1×14×56"), "{err}");
+}
+
+#[test]
+fn a_recorded_configuration_survives_the_file_and_older_files_have_none() {
+    let (trainer, mut checkpoint) = trained_checkpoint();
+    checkpoint.meta.config = Some(trainer.config().clone());
+    let loaded = decode_checkpoint("x.ftlc", &encode_checkpoint(&checkpoint)).unwrap();
+    assert_eq!(loaded.meta.config.as_ref(), Some(trainer.config()));
+    let shipped = decode_checkpoint("base", &std::fs::read("www/models/lenet5-mnist.ftlc").unwrap()).unwrap();
+    assert_eq!(shipped.meta.config, None);
 }

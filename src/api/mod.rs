@@ -8,8 +8,10 @@
 
 #[cfg(feature = "bench")]
 pub mod bench;
+mod checkpoints;
 mod export;
 
+pub use checkpoints::checkpoint_info;
 pub use export::{export_onnx, export_safetensors};
 
 use std::sync::Arc;
@@ -307,10 +309,15 @@ impl TrainerHandle {
         self.inner.restore(bytes).map_err(to_js_error)
     }
 
-    /// The current model as a `.ftlc` checkpoint file (measures the test split for its metadata).
+    /// The current model as a `.ftlc` checkpoint file (measures the test
+    /// split for its metadata, and records the run's whole configuration and
+    /// this build's version after `command`).
     #[wasm_bindgen(js_name = toCheckpoint)]
     pub fn to_checkpoint(&mut self, command: &str) -> Vec<u8> {
-        crate::encode_checkpoint(&self.inner.checkpoint(None, command.to_string()))
+        let command = format!("{command}; finetune-lab {}", env!("CARGO_PKG_VERSION"));
+        let mut checkpoint = self.inner.checkpoint(None, command);
+        checkpoint.meta.config = Some(self.inner.config().clone());
+        crate::encode_checkpoint(&checkpoint)
     }
 
     /// Every parameter value in order (a copy), e.g. to compare two runs.

@@ -31,6 +31,16 @@ impl Split {
             _ => None,
         }
     }
+
+    /// `train`, `validation` or `test`, as the CLI and the page name them.
+    pub fn from_name(name: &str) -> crate::error::Result<Split> {
+        match name {
+            "train" => Ok(Split::Train),
+            "validation" => Ok(Split::Validation),
+            "test" => Ok(Split::Test),
+            other => Err(crate::error::Error::Config(format!("unknown split '{other}' (train, validation or test)"))),
+        }
+    }
 }
 
 /// Which half of the training split a run learns from. Domain-shift

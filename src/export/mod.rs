@@ -120,6 +120,7 @@ mod tests {
             test_images: 0,
             command: "test".into(),
             augment: Default::default(),
+            config: None,
         };
         Checkpoint::from_model(&model, meta)
     }

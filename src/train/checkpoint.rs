@@ -38,6 +38,7 @@ impl Trainer {
             test_images: sizes.test,
             augment: self.config.augment,
             command,
+            config: None,
         };
         Checkpoint::from_model(&self.model, meta)
     }

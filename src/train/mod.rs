@@ -18,7 +18,7 @@ mod setup;
 mod snapshot;
 
 pub use config::{LayerRate, TrainConfig};
-pub use evaluate::{evaluate, per_class_accuracy, AccuracyReport, ClassAccuracy};
+pub use evaluate::{checkpoint_dataset, evaluate, evaluate_checkpoint, per_class_accuracy, AccuracyReport, ClassAccuracy};
 pub use metrics::{EvalRecord, TrainerStatus, WindowStats};
 pub use setup::{describe, RunPlan, Start};
 

@@ -1,9 +1,11 @@
-//! `eval`: a checkpoint's accuracy on a dataset split, overall and per class.
+//! `eval`: a checkpoint's accuracy on a dataset split, overall, per class and
+//! as a confusion matrix (the page's "Evaluate" measures the same way).
 
 use std::path::PathBuf;
 
 use clap::Args;
 use finetune_lab::nn::Mode;
+use finetune_lab::train::{checkpoint_dataset, per_class_accuracy};
 use finetune_lab::{decode_checkpoint, Split};
 use serde_json::json;
 
@@ -30,28 +32,12 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs) -> Result<(), String> {
     let bytes = std::fs::read(&args.checkpoint).map_err(|e| format!("cannot read checkpoint '{}': {e}", args.checkpoint.display()))?;
     let checkpoint = decode_checkpoint(&args.checkpoint.display().to_string(), &bytes).map_err(|e| e.to_string())?;
-    let split = match args.split.as_str() {
-        "train" => Split::Train,
-        "validation" => Split::Validation,
-        "test" => Split::Test,
-        other => return Err(format!("unknown split '{other}' (train, validation or test)")),
-    };
+    let split = Split::from_name(&args.split).map_err(|e| e.to_string())?;
     let full = super::load_dataset(&args.dataset)?;
-    let classes: Vec<usize> = checkpoint
-        .meta
-        .classes
-        .iter()
-        .map(|name| {
-            full.class_names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| format!("the checkpoint predicts class '{name}', which dataset '{}' does not have", args.dataset.display()))
-        })
-        .collect::<Result<_, _>>()?;
-    let dataset = full.with_classes(&classes).map_err(|e| e.to_string())?;
+    let dataset = checkpoint_dataset(&checkpoint, &full).map_err(|e| e.to_string())?;
     let mut model = checkpoint.build_model().map_err(|e| e.to_string())?;
     let indices = dataset.indices(split);
-    let report = finetune_lab::train::per_class_accuracy(&mut model, &dataset, &indices);
+    let report = per_class_accuracy(&mut model, &dataset, &indices);
     if let Some(path) = &args.dump_logits {
         let part = &indices[..args.limit.min(indices.len())];
         let (x, labels) = dataset.batch(part);
@@ -65,7 +51,7 @@ pub fn run(args: EvalArgs) -> Result<(), String> {
     println!(
         "{}",
         json!({"checkpoint": args.checkpoint, "dataset": dataset.name, "split": args.split, "images": indices.len(),
-               "loss": report.loss, "acc": report.acc, "per_class": report.per_class,
+               "loss": report.loss, "acc": report.acc, "per_class": report.per_class, "confusion": report.confusion,
                "recorded_test_acc": checkpoint.meta.test_acc})
     );
     Ok(())
