@@ -33,10 +33,11 @@ wasm-bench:
 	CARGO_TARGET_DIR=target/bench wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(BENCH_PKG) --features bench
 	$(BENCH_RELAXED_ENV) wasm-pack build --target web --release --no-typescript --no-pack --out-dir $(BENCH_PKG)-relaxed --features bench
 
-# uPlot for the page; TensorFlow.js only for the benchmark's peer, never in the app's www/vendor.
+# uPlot and idb (IndexedDB) for the page; TensorFlow.js only for the benchmark's peer, never in the app's www/vendor.
 vendor:
 	@mkdir -p www/vendor www/bench/vendor
 	@cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+	@cp node_modules/idb/build/index.js www/vendor/idb.js
 	@cp node_modules/@tensorflow/tfjs/dist/tf.min.js www/bench/vendor/
 
 serve: build

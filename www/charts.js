@@ -116,6 +116,35 @@ export class Charts {
     this.build();
   }
 
+  // A saved run's validation points as a kept curve (the oldest make room).
+  addKept(label, rows) {
+    this.kept = this.kept.concat([{ label, rows: rows.filter((r) => r.kind === 'val') }]).slice(-MAX_KEPT);
+    this.build();
+  }
+
+  // The kept curves ([{label, rows}]), to keep across a reload, and back.
+  keptCurves() {
+    return this.kept;
+  }
+
+  setKept(kept) {
+    this.kept = kept.slice(-MAX_KEPT);
+    this.build();
+  }
+
+  // The points of current run `index` as drawn, in arrival order (exports and saved runs).
+  rowsOf(index) {
+    return this.rows.filter((r) => r.run === index);
+  }
+
+  // The two charts, for a picture of them.
+  pictures() {
+    return [
+      { caption: 'Loss (cross-entropy)', chart: this.loss },
+      { caption: 'Accuracy', chart: this.acc },
+    ];
+  }
+
   // Draws a throwaway chart, off the page, while the page is idle: uPlot's
   // drawing code runs in V8's interpreter until it has run a while, and the
   // first real redraw after pressing Train took 40–70 ms on this kind of

@@ -163,6 +163,7 @@ export class Controls {
       config: this.isFree() ? { ...config, ...layers } : config,
       k: parsed('labelsPerClass', 1),
       startFrom: f.startFrom.value,
+      startFromLabel: f.startFrom.value.startsWith('saved:') ? f.startFrom.selectedOptions[0].textContent : null,
       shift: { kind: f.shiftKind.value, strength: parsed('shiftStrength', shiftChoice(f.shiftKind.value).strength.default) },
     };
     const runs = experiment.sweep ? null : experiment.runs(args);

@@ -18,10 +18,10 @@ const BASE_SOURCE_HALF = 'models/lenet5-mnist-source-half.ftlc';
 const BASE_FASHION = 'models/lenet5-fashion.ftlc';
 export const EXPERIMENTS = {
   free: {
-    runs: ({ dataset, config, startFrom }) => [
+    runs: ({ dataset, config, startFrom, startFromLabel }) => [
       {
         name: 'run',
-        detail: [startFrom ? `fine-tuned from ${startFrom}` : config.model, describeAugment(config.augment)].filter(Boolean).join(' · '),
+        detail: [startFrom ? `fine-tuned from ${startFromLabel || startFrom}` : config.model, describeAugment(config.augment)].filter(Boolean).join(' · '),
         datasetUrl: dataset,
         config,
         // A base's architecture replaces the model preset; a new head is made when the classes differ.

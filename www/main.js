@@ -16,6 +16,7 @@ import { StatusPanel } from './status.js';
 import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { Recovery } from './recovery.js';
 import { fileName, saveBytes } from './download.js';
+import { Keeping } from './keeping.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
@@ -26,6 +27,7 @@ import { ownImageLimits, runLimits } from './limits-note.js';
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
 const buttons = { train: $('train'), pause: $('pause'), step: $('step'), reset: $('reset'), keep: $('keep'), download: $('download') };
+const exportButtons = { csv: $('export-csv'), json: $('export-json'), png: $('export-png'), onnx: $('export-onnx') };
 
 // ---- The panels ---------------------------------------------------------------
 
@@ -51,6 +53,7 @@ const ownImages = new OwnImages(document.querySelector('[data-testid="own-images
     describeSoon();
     augmentPanel.refresh();
   }
+  saveImagesSoon();
 });
 // The live augmentation preview shows the images the next run would train on.
 const augmentPanel = new AugmentPanel(form.querySelector('fieldset.augment'), document.querySelector('[data-testid="augment-preview"]'), async (augment, count, seed) => {
@@ -79,6 +82,7 @@ function render() {
   buttons.reset.disabled = !session.canReset;
   buttons.keep.disabled = !session.canKeep;
   buttons.download.disabled = !session.canDownload;
+  for (const button of Object.values(exportButtons)) button.disabled = !session.canDownload;
   // The augmentation sliders stay live during a run (the preview follows
   // them; the change applies to the next run): disabling them restyles and
   // repaints every native slider, one of the few main-thread tasks over 50 ms
@@ -93,6 +97,7 @@ const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
   onEvent: onWorkerEvent,
   onCrash(reason, { restarted }) {
     ownSent.clear(); // a new worker has none of the user's images yet
+    keeping.workerReplaced();
     session.workerCrashed();
     crashReason = reason;
     const kept = recovery.available ? ' Your charts are kept; the run comes back from its last automatic checkpoint…' : ' Your charts are kept; press Train to start a new run.';
@@ -110,6 +115,7 @@ const recovery = new Recovery(); // the runs' latest resume points, for a worker
 let crashReason = null;
 let kept = []; // [{label, valAcc, testAcc}], in the charts' order
 const ownSent = new Map(); // own dataset url → version the worker has
+const lastTest = new Map(); // run name → test accuracy when it ended
 
 function onWorkerEvent(type, payload) {
   switch (type) {
@@ -147,7 +153,10 @@ function onWorkerEvent(type, payload) {
       for (const run of payload.runs) status.runMetrics(run.name, { testAcc: run.test ? run.test.acc : null });
       status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
       status.progress(payload.runs[0].status, 'done', 0);
+      for (const run of payload.runs) lastTest.set(run.name, run.test ? run.test.acc : null);
       const { sweepK, sweepNext } = session.runDone();
+      // Each run is kept on this device when it ends (a sweep's many runs are not).
+      if (sweepK === null) keeping.saveEnded(payload.runs, 'done');
       if (sweepK !== null) sweepPanel.add(sweepK, Object.fromEntries(payload.runs.map((r) => [r.name, r.test ? r.test.acc : null])));
       if (sweepNext !== null) nextSweepStep();
       else if (sweepK !== null) status.message('Data-economy sweep done: every K trained from scratch and fine-tuned.');
@@ -162,6 +171,8 @@ function onWorkerEvent(type, payload) {
       // An error that answers no request: the core failed to load, or a run stopped.
       status.message(`${payload.code}: ${payload.message}`, { error: true });
       session.workerFailed(payload.code);
+      // A diverged run is kept with its last finite weights and its curves.
+      if (payload.code === 'DivergedError' && !session.sweep) keeping.saveEnded([], 'diverged');
       break;
   }
 }
@@ -174,17 +185,24 @@ async function prepareOwnRuns(runs) {
   const notes = [];
   for (const run of runs) {
     if (run.datasetUrl !== OWN_DATASET) continue;
-    const problem = ownImages.problem();
-    if (problem) throw Object.assign(new Error(`Your images: ${problem}.`), { code: 'DatasetError' });
-    const imageForm = run.base ? 'grey28' : ownImages.form;
-    if (run.base && ownImages.form !== 'grey28') notes.push('Your colour images are converted to 28×28 greyscale, the pretrained base’s input.');
-    run.datasetUrl = `${OWN_DATASET}:${imageForm}`;
-    if (ownSent.get(run.datasetUrl) !== ownImages.version) {
-      await worker.request('addDataset', { url: run.datasetUrl, name: `your images (${ownImages.formLabel(imageForm)})`, images: ownImages.datasetImages(imageForm) });
-      ownSent.set(run.datasetUrl, ownImages.version);
-    }
+    const imageForm = run.base ? keeping.baseForm(run.base.url) : ownImages.form;
+    if (imageForm !== ownImages.form) notes.push(`Your images are converted to ${ownImages.formLabel(imageForm)}, the base’s input.`);
+    run.datasetUrl = await ownDataset(imageForm);
   }
+  await keeping.prepareBases(runs);
   return notes;
+}
+
+// The user's images in `imageForm` as a dataset the worker holds; its url.
+async function ownDataset(imageForm) {
+  const problem = ownImages.problem();
+  if (problem) throw Object.assign(new Error(`Your images: ${problem}.`), { code: 'DatasetError' });
+  const url = `${OWN_DATASET}:${imageForm}`;
+  if (ownSent.get(url) !== ownImages.version) {
+    await worker.request('addDataset', { url, name: `your images (${ownImages.formLabel(imageForm)})`, images: ownImages.datasetImages(imageForm) });
+    ownSent.set(url, ownImages.version);
+  }
+  return url;
 }
 
 // Builds a new run list from the form; the old charts go only once the new
@@ -335,6 +353,11 @@ buttons.download.addEventListener('click', async () => {
   }
 });
 
+exportButtons.csv.addEventListener('click', () => keeping.exportCsv());
+exportButtons.json.addEventListener('click', () => keeping.exportJson());
+exportButtons.png.addEventListener('click', () => keeping.report(keeping.exportPng()));
+exportButtons.onnx.addEventListener('click', () => keeping.exportOnnx());
+
 buttons.reset.addEventListener('click', () => {
   worker.send('pause');
   recovery.forget();
@@ -347,12 +370,13 @@ buttons.reset.addEventListener('click', () => {
 
 // "Keep on charts": the finished (or paused) runs stay as dashed validation
 // curves, with their numbers in the runs list, while other runs train.
-function showKept() {
+function showKept({ save = true } = {}) {
   status.setKept(kept, (i) => {
     kept.splice(i, 1);
     charts.removeKept(i);
     showKept();
   });
+  if (save) keeping.saveKept(kept, charts.keptCurves());
 }
 buttons.keep.addEventListener('click', () => {
   const labels = configuredRuns.map((run) => describeRun(run));
@@ -360,6 +384,15 @@ buttons.keep.addEventListener('click', () => {
   kept = kept.concat(keptRuns.map((i) => ({ label: labels[i], ...status.shownNumbers(configuredRuns[i].name) }))).slice(-MAX_KEPT);
   showKept();
 });
+
+// A saved run's validation curve joins the kept ones.
+function showSaved(record) {
+  charts.addKept(record.name, record.rows);
+  const f = record.final || {};
+  const fmt = (x) => (x == null ? null : x.toFixed(4));
+  kept = kept.concat([{ label: `${record.name}: ${record.detail}`, valAcc: fmt(f.valAcc), testAcc: fmt(f.testAcc) }]).slice(-MAX_KEPT);
+  showKept();
+}
 
 // A short label of a run's configuration, for the kept-runs list and legend.
 function describeRun(run) {
@@ -468,10 +501,61 @@ function useCatalog(catalog) {
   controls.useCatalog();
   augmentPanel.useCatalog();
   catalogApplied = true;
+  restoreImages();
   const linkProblems = applyHash(form, location.hash);
   if (linkProblems.length) {
     status.message(`This link’s settings were partly unreadable; left at their defaults: ${linkProblems.join('; ')}.`, { error: true });
   }
+}
+
+// ---- Kept on this device ---------------------------------------------------------
+
+const keeping = new Keeping({
+  worker,
+  charts,
+  status,
+  form,
+  runs: () => configuredRuns,
+  ownDataset,
+  describeRun,
+  showSaved,
+  final: (name) => ({ state: session.state, testAcc: lastTest.get(name) ?? null }),
+  cleared() {
+    kept = [];
+    charts.setKept([]);
+    showKept({ save: false });
+  },
+});
+
+// The user's images are saved a moment after they change (adding a folder
+// changes them many times); keeping them is also when the page asks the
+// browser not to evict its storage.
+let imagesTimer = null;
+let imagesRestored = false;
+function saveImagesSoon() {
+  if (!imagesRestored) return; // the saved ones are not back yet: do not overwrite them
+  clearTimeout(imagesTimer);
+  imagesTimer = setTimeout(async () => {
+    await keeping.saveImages(ownImages.state());
+    if (ownImages.imageCount()) await keeping.keepImagesSafe();
+  }, 300);
+}
+
+const stored = keeping.open().then(async () => {
+  const saved = await keeping.loadKept();
+  if (saved && Array.isArray(saved.kept)) {
+    kept = saved.kept;
+    charts.setKept(saved.curves);
+    showKept({ save: false });
+  }
+});
+
+// The images need the core's rules (the catalog) to be shown.
+async function restoreImages() {
+  await stored;
+  const state = await keeping.loadImages();
+  if (state && !ownImages.imageCount()) ownImages.restore(state);
+  imagesRestored = true;
 }
 
 render();

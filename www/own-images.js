@@ -98,6 +98,22 @@ export class OwnImages {
     return { shape, classes: this.classes.map((c) => ({ name: c.name, files: c.images.map((img) => img.name) })), pixels };
   }
 
+  // What to keep across a reload: the input form and every class with its
+  // images (both forms of each, so either can be trained on again; a .ftld
+  // file holds only one).
+  state() {
+    return { form: this.form, classes: this.classes };
+  }
+
+  // Brings kept images back (see `state`), as if the user had added them.
+  restore(state) {
+    if (!state || !Array.isArray(state.classes)) return;
+    this.classes = state.classes;
+    if (state.form in FORMS) this.formSelect.value = state.form;
+    this.report([{ text: `Your ${this.imageCount()} images in ${this.classes.length} classes are back from this device’s storage.` }]);
+    this.changed();
+  }
+
   formLabel(form) {
     return FORMS[form].label;
   }

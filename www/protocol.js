@@ -26,7 +26,15 @@
 //   restore {runs: [{name, bytes, busyMs}]}  continue the configured runs from resume
 //                                   points (a dead worker's `snapshot`): answered by
 //                                   restored {runs: [{name, status}]}; all or none
-//   checkpoint {run}                the named run's model as a .ftlc file: checkpointed {name, bytes}
+//   checkpoint {run}                the named run's model as a .ftlc file:
+//                                   checkpointed {name, bytes, info}
+//   inspectCheckpoint {name, bytes} what a .ftlc file is, changing nothing: inspected {info},
+//                                   info = {meta, input, param_count, layers}
+//   addCheckpoint {url, name, bytes}  a model the page holds, as a base under `url`:
+//                                   checkpointAdded {url, info}
+//   evaluate {datasetUrl, checkpointUrl, name?, split}  a checkpoint on a dataset split:
+//                                   evaluated {report: {loss, acc, per_class, confusion}}
+//   exportOnnx {name, bytes}        a .ftlc file as an ONNX model: exported {bytes}
 //   memory                          the core's wasm memory: memory {wasmBytes}
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's

@@ -340,7 +340,29 @@ const handlers = {
   checkpoint({ run: name }, id) {
     const [run] = namedRuns(name);
     const bytes = run.trainer.toCheckpoint(`trained in the browser by Fine-Tune Lab (${kernelBuild()} kernels); run '${run.name}'`);
-    post('checkpointed', { name: run.name, bytes }, id);
+    post('checkpointed', { name: run.name, bytes, info: checkpointInfo(run.name, bytes) }, id);
+  },
+  // What a checkpoint file is, changing nothing: a damaged, foreign or
+  // future-version file is a CheckpointError naming the problem.
+  inspectCheckpoint({ name, bytes }, id) {
+    post('inspected', { info: checkpointInfo(name, bytes) }, id);
+  },
+  // A checkpoint the page holds (a saved or uploaded model) as a base under `url`.
+  addCheckpoint({ url, name, bytes }, id) {
+    const info = checkpointInfo(name, bytes);
+    checkpoints.set(url, Promise.resolve(bytes));
+    post('checkpointAdded', { url, info }, id);
+  },
+  // A checkpoint (by its url) measured on a dataset's split: overall, per class and the confusion matrix.
+  evaluate: ({ datasetUrl, checkpointUrl, name, split }, id) =>
+    whileBuilding(async () => {
+      const dataset = await loadDataset(datasetUrl);
+      const bytes = await loadCheckpoint(checkpointUrl);
+      post('evaluated', { report: dataset.evaluateCheckpoint(name || checkpointUrl, bytes, split) }, id);
+    }),
+  // A checkpoint file as an ONNX model (the same bytes as `finetune-lab export`).
+  exportOnnx({ name, bytes }, id) {
+    post('exported', { bytes: exportOnnx(name, bytes) }, id);
   },
 };
 
@@ -348,12 +370,12 @@ const handlers = {
 setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, wasmMemory;
+let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, wasmMemory;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
   wasmMemory = (await wasm.default()).memory;
-  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic } = wasm);
+  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));

@@ -19,6 +19,8 @@ models of tests/export/specs/*.json (every layer kind the core has):
 
 Usage: check_export.py --cli target/release/finetune-lab
            --spec-checkpoint target/release/examples/spec-checkpoint --out target/export-check
+       check_export.py --cli target/release/finetune-lab --checkpoint X.ftlc --out DIR
+           (only the given checkpoints, e.g. one trained in the page, plus the control)
 Prints one line per model and closes with "export: N passed, M failed".
 """
 
@@ -165,18 +167,10 @@ def control(onnx_model, x, core):
     return float(np.abs(logits - core).max())
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cli", required=True)
-    parser.add_argument("--spec-checkpoint", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--images", type=int, default=1000, help="test images per model (the MNIST test split has 997)")
-    args = parser.parse_args()
-    cli = os.path.abspath(args.cli)
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
+def all_models(cli, spec_checkpoint, out):
+    """The shipped bases, two models trained here and a random-weight model of every layer kind."""
+    assert spec_checkpoint, "--spec-checkpoint is needed to check every layer kind"
     mnist = os.path.join(ROOT, "www/data/mnist.ftld.gz")
-
     models = sorted(glob.glob(os.path.join(ROOT, "www/models/*.ftlc")))
     assert models, "no shipped base models found"
     # Trained here for a few steps, with the layers the shipped bases lack.
@@ -186,8 +180,24 @@ def main():
         models.append(path)
     for spec in sorted(glob.glob(os.path.join(ROOT, "tests/export/specs/*.json"))):
         path = os.path.join(out, "random-" + os.path.basename(spec).replace(".json", ".ftlc"))
-        run(os.path.abspath(args.spec_checkpoint), spec, path, "7")
+        run(os.path.abspath(spec_checkpoint), spec, path, "7")
         models.append(path)
+    return models
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--spec-checkpoint", help="the spec-checkpoint example; needed unless --checkpoint is given")
+    parser.add_argument("--checkpoint", action="append", help="check only these checkpoints (repeatable)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--images", type=int, default=1000, help="test images per model (the MNIST test split has 997)")
+    args = parser.parse_args()
+    cli = os.path.abspath(args.cli)
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+
+    models = [os.path.abspath(p) for p in args.checkpoint or []] or all_models(cli, args.spec_checkpoint, out)
 
     passed, failed, first_onnx = 0, 0, None
     print(f"{'model':45} {'images':>6} {'onnxruntime max|diff|':>22} {'numpy(safetensors) max|diff|':>29}")
@@ -207,7 +217,7 @@ def main():
             numpy_diff = check_safetensors(stem + ".safetensors", onnx_model, x, core)
             first_onnx = first_onnx or (onnx_model, x, core)
             ok = onnx_diff <= TOLERANCE and numpy_diff <= TOLERANCE
-            print(f"{os.path.relpath(path, ROOT):45} {len(x):6} {onnx_diff:22.3g} {numpy_diff:29.3g}  {'ok' if ok else 'FAILED'}")
+            print(f"{os.path.basename(path) if args.checkpoint else os.path.relpath(path, ROOT):45} {len(x):6} {onnx_diff:22.3g} {numpy_diff:29.3g}  {'ok' if ok else 'FAILED'}")
         except (AssertionError, subprocess.CalledProcessError, KeyError) as e:
             ok = False
             print(f"{os.path.relpath(path, ROOT):45} FAILED: {e!r}")
