@@ -93,7 +93,9 @@ test-js:
 	cargo build --quiet --release --bin finetune-lab
 	node --test tests/js/
 
+# The page tests compare the page with the native CLI (eval, export) and ONNX Runtime.
 test-page:
+	cargo build --quiet --release --bin finetune-lab
 	node --test --test-concurrency=1 tests/e2e/
 
 bench: build wasm-bench

@@ -209,7 +209,7 @@ export class Keeping {
   }
 
   async loadImages() {
-    return (await this.saved.loadPage('images', 'Your saved images')).value || null;
+    return (await this.saved.loadPage('images', 'The record of your images')).value || null;
   }
 
   keepImagesSafe() {
@@ -221,6 +221,6 @@ export class Keeping {
   }
 
   async loadKept() {
-    return (await this.saved.loadPage('kept', 'The curves kept on the charts')).value || null;
+    return (await this.saved.loadPage('kept', 'The record of the curves kept on the charts')).value || null;
   }
 }

@@ -70,11 +70,15 @@ export class SavedRuns {
     if (!this.store) {
       this.message('This browser keeps nothing for this page (storage is off or refused): runs are not saved across reloads.', true);
       this.render();
-      return [];
+      return;
     }
-    const problems = await this.refresh();
-    if (problems.length) this.message(`${problems.join('. ')}.`, true);
-    return problems;
+    for (const problem of await this.refresh()) this.unreadable(problem);
+  }
+
+  // A kept record this page cannot read: listed (all of them, not only the last) and left alone.
+  unreadable(problem) {
+    const li = Object.assign(document.createElement('li'), { textContent: `${problem}.` });
+    this.root.querySelector('[data-testid="saved-problems"]').append(li);
   }
 
   get available() {
@@ -168,6 +172,7 @@ export class SavedRuns {
   async clearAll() {
     if (!this.store) return;
     await this.store.clear();
+    this.root.querySelector('[data-testid="saved-problems"]').replaceChildren();
     this.message('Cleared: nothing of this page is kept on this device now.');
     this.actions.cleared();
     await this.refresh();
@@ -187,7 +192,7 @@ export class SavedRuns {
   async loadPage(key, what) {
     if (!this.store) return {};
     const loaded = await this.store.loadPage(key, what);
-    if (loaded.problem) this.message(`${loaded.problem}.`, true);
+    if (loaded.problem) this.unreadable(loaded.problem);
     return loaded;
   }
 

@@ -270,3 +270,37 @@ test('CSV rows are the charted points, JSON carries the configuration, the PNG i
   assert.match(out, /export: 2 passed, 0 failed/);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('records of an unknown layout version are named and left alone; the page still loads the rest', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  await page.waitForFunction(() => document.querySelector('[data-testid="storage-used"]').textContent !== '');
+  await page.evaluate(async () => {
+    const db = await new Promise((resolve) => Object.assign(indexedDB.open('finetune-lab'), { onsuccess: (e) => resolve(e.target.result) }));
+    const tx = db.transaction(['runs', 'page'], 'readwrite');
+    const base = { kind: 'uploaded', savedAt: new Date().toISOString(), detail: 'made by hand', rows: [], final: {}, bytes: 0 };
+    tx.objectStore('runs').add({ ...base, v: 99, name: 'from the future' });
+    tx.objectStore('runs').add({ ...base, name: 'from before versions' });
+    tx.objectStore('runs').add({ ...base, v: 1, name: 'readable' });
+    tx.objectStore('page').put({ v: 7, value: { kept: 'whatever' } }, 'kept');
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+  });
+  await reload(page);
+  await waitSaved(page, 1);
+  assert.equal(await byTestId(page, 'saved-run-name').textContent(), 'readable');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="saved-problems"] li').length === 3);
+  const said = await byTestId(page, 'saved-problems').textContent();
+  assert.match(said, /Saved run \d+ \(“from the future”\) was saved by a newer Fine-Tune Lab \(record version 99; this page reads up to 1\); it is left as it is\./);
+  assert.match(said, /\(“from before versions”\) was saved in record version 0, which this page cannot read; it is left as it is\./);
+  assert.match(said, /The record of the curves kept on the charts was saved by a newer Fine-Tune Lab \(record version 7/);
+  // Left alone: still in the store, for a page that can read them.
+  assert.equal(await page.evaluate(async () => {
+    const db = await new Promise((resolve) => Object.assign(indexedDB.open('finetune-lab'), { onsuccess: (e) => resolve(e.target.result) }));
+    const n = await new Promise((resolve) => Object.assign(db.transaction('runs').objectStore('runs').count(), { onsuccess: (e) => resolve(e.target.result) }));
+    db.close();
+    return n;
+  }), 3);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'idle');
+  assert.deepEqual(lab.consoleErrors, []);
+});
