@@ -58,7 +58,7 @@
 //                                   worker cannot go on and must be replaced
 // A message with another version is answered with an error, never guessed at.
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 // The worker's heartbeat, and how long the page waits without hearing from it
 // before it counts the worker as dead (then it is replaced): long enough for
