@@ -13,6 +13,12 @@ import { fileName, saveBytes } from './download.js';
 
 const datasetName = (url) => String(url).split('/').at(-1).split(':')[0].replace(/\.ftld(\.gz)?$/, '');
 
+// Saved runs may share a name: in one file, those get their number too.
+function distinctNames(records) {
+  const count = (name) => records.filter((r) => r.name === name).length;
+  return records.map((r) => ({ name: count(r.name) > 1 ? `${r.name} (${r.id})` : r.name, rows: r.rows }));
+}
+
 export class Keeping {
   // `page`: {worker, charts, status, form, runs() → the configured run specs,
   // ownDataset(imageForm) → the url of the user's images in that form (sent
@@ -26,6 +32,8 @@ export class Keeping {
       evaluate: (record) => this.evaluator.open(record),
       download: async (record) => saveBytes(fileName([record.name], 'ftlc'), await this.saved.model(record.id)),
       onnx: (record) => this.report(this.onnx(record.name, this.saved.model(record.id))),
+      safetensors: (record) => this.report(this.safetensors(record.name, this.saved.model(record.id))),
+      csvAll: (records) => this.saveText(fileName(['saved-runs', 'metrics'], 'csv'), metricsCsv(distinctNames(records)), 'text/csv'),
       csv: (record) => this.saveText(fileName([record.name, 'metrics'], 'csv'), metricsCsv([{ name: record.name, rows: record.rows }]), 'text/csv'),
       json: (record) => this.saveText(fileName([record.name, 'metrics'], 'json'), metricsJson([record]), 'application/json'),
       inspect: async (name, bytes) => (await page.worker.request('inspectCheckpoint', { name, bytes })).info,
@@ -173,6 +181,12 @@ export class Keeping {
     const { bytes: onnx } = await this.page.worker.request('exportOnnx', { name, bytes });
     saveBytes(fileName([name], 'onnx'), onnx);
     this.page.status.message(`Saved “${name}” as an ONNX model: it runs in ONNX Runtime (input: pixels / 255, N×C×H×W).`);
+  }
+
+  async safetensors(name, bytesPromise) {
+    const { bytes } = await this.page.worker.request('exportSafetensors', { name, bytes: await bytesPromise });
+    saveBytes(fileName([name], 'safetensors'), bytes);
+    this.page.status.message(`Saved “${name}”’s weights as safetensors, under PyTorch’s names (the README shows the five lines that load them).`);
   }
 
   currentRuns() {

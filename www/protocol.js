@@ -35,6 +35,7 @@
 //   evaluate {datasetUrl, checkpointUrl, name?, split}  a checkpoint on a dataset split:
 //                                   evaluated {report: {loss, acc, per_class, confusion}}
 //   exportOnnx {name, bytes}        a .ftlc file as an ONNX model: exported {bytes}
+//   exportSafetensors {name, bytes} its weights under PyTorch's names: exported {bytes}
 //   memory                          the core's wasm memory: memory {wasmBytes}
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's

@@ -43,7 +43,7 @@ function confirmingButton(text, armedText, testid, action) {
 }
 
 export class SavedRuns {
-  // `actions`: {show, startFrom, evaluate, download, onnx, csv, json, inspect, changed}
+  // `actions`: {show, startFrom, evaluate, download, onnx, safetensors, csv, csvAll, json, inspect, changed, cleared}
   // (inspect(name, bytes) → checkpoint info or a thrown CheckpointError;
   // changed(runs) after the list changes, e.g. for the form's "Start from").
   constructor(root, actions) {
@@ -60,6 +60,7 @@ export class SavedRuns {
       upload.value = '';
       if (file) await this.upload(file);
     });
+    root.querySelector('[data-testid="saved-csv-all"]').addEventListener('click', () => actions.csvAll(this.runs.filter((r) => r.rows.length)));
     root.querySelector('.saved-clear').replaceWith(confirmingButton('Clear everything', 'Delete every saved run and image?', 'clear-storage', () => this.clearAll()));
   }
 
@@ -217,6 +218,7 @@ export class SavedRuns {
   render() {
     this.list.replaceChildren(...this.runs.slice().reverse().map((record) => this.row(record)));
     this.root.querySelector('.saved-empty').hidden = this.runs.length > 0;
+    this.root.querySelector('[data-testid="saved-csv-all"]').disabled = !this.runs.some((r) => r.rows.length);
   }
 
   row(record) {
@@ -246,6 +248,7 @@ export class SavedRuns {
     act('Evaluate', 'saved-evaluate', this.actions.evaluate, 'Measure it on a dataset: overall, per class, confusion matrix');
     act('.ftlc', 'saved-download', this.actions.download, 'Download its checkpoint file');
     act('ONNX', 'saved-onnx', this.actions.onnx, 'Download it as an ONNX model');
+    act('safetensors', 'saved-safetensors', this.actions.safetensors, 'Its weights under PyTorch’s names (conv1.weight, …), for load_state_dict');
     if (record.rows.length) {
       act('CSV', 'saved-csv', this.actions.csv, 'Its training and validation points as CSV');
       act('JSON', 'saved-json', this.actions.json, 'Its points and configuration as JSON');

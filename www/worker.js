@@ -360,9 +360,12 @@ const handlers = {
       const bytes = await loadCheckpoint(checkpointUrl);
       post('evaluated', { report: dataset.evaluateCheckpoint(name || checkpointUrl, bytes, split) }, id);
     }),
-  // A checkpoint file as an ONNX model (the same bytes as `finetune-lab export`).
+  // A checkpoint file as an ONNX model or PyTorch-named safetensors (the same bytes as `finetune-lab export`).
   exportOnnx({ name, bytes }, id) {
     post('exported', { bytes: exportOnnx(name, bytes) }, id);
+  },
+  exportSafetensors({ name, bytes }, id) {
+    post('exported', { bytes: exportSafetensors(name, bytes) }, id);
   },
 };
 
@@ -370,12 +373,12 @@ const handlers = {
 setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, wasmMemory;
+let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, exportSafetensors, wasmMemory;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
   wasmMemory = (await wasm.default()).memory;
-  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx } = wasm);
+  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, exportSafetensors } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));

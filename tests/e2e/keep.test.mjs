@@ -208,6 +208,20 @@ test('a checkpoint downloaded and uploaded evaluates as before and as in the CLI
   assert.match(await byTestId(page, 'run-info').textContent(), /61,706 parameters/);
   await waitSaved(page, 4);
   assert.match(await page.locator('[data-testid="saved-run"] .run-detail').first().textContent(), /^fine-tuned from lenet5-mnist \(saved\)/);
+
+  // Every saved run’s points in one CSV: the two trained runs (uploads have no curves).
+  const all = (await download(page, 'saved-csv-all')).bytes.toString().trimEnd().split('\r\n').slice(1);
+  const names = [...new Set(all.map((l) => l.split(',')[0]))];
+  assert.equal(names.length, 2, `two runs told apart: ${names}`);
+  assert.ok(names.every((n) => /^run · mnist \(\d+\)$/.test(n)), `the same name, with each one’s number: ${names}`);
+  const perRun = await page.evaluate(async () => {
+    const db = await new Promise((resolve) => Object.assign(indexedDB.open('finetune-lab'), { onsuccess: (e) => resolve(e.target.result) }));
+    const runs = await new Promise((resolve) => Object.assign(db.transaction('runs').objectStore('runs').getAll(), { onsuccess: (e) => resolve(e.target.result) }));
+    db.close();
+    return runs.map((r) => r.rows.length);
+  });
+  assert.equal(all.length, perRun.reduce((a, b) => a + b, 0), 'one row per saved point');
+  assert.equal(perRun.filter((n) => n > 0).length, 2);
   assert.deepEqual(lab.consoleErrors, []);
 });
 
@@ -263,6 +277,12 @@ test('CSV rows are the charted points, JSON carries the configuration, the PNG i
   writeFileSync(ftlc, checkpoint.bytes);
   execFileSync(CLI, ['export', '--checkpoint', ftlc, '--onnx', path.join(dir, 'cli.onnx')]);
   assert.ok(readFileSync(path.join(dir, 'cli.onnx')).equals(onnx.bytes), 'the page’s ONNX bytes are the CLI’s');
+  // The saved run's weights as safetensors, the CLI's bytes, with PyTorch's names and shapes.
+  const tensors = (await download(page, 'saved-safetensors')).bytes;
+  execFileSync(CLI, ['export', '--checkpoint', ftlc, '--safetensors', path.join(dir, 'cli.safetensors')]);
+  assert.ok(readFileSync(path.join(dir, 'cli.safetensors')).equals(tensors), 'the page’s safetensors bytes are the CLI’s');
+  const names = JSON.parse(tensors.subarray(8, 8 + Number(tensors.readBigUInt64LE(0))).toString());
+  assert.deepEqual(names['conv1.weight'].shape, [6, 1, 5, 5]);
   const out = execFileSync(path.join(VENV, 'bin/python'), ['tests/export/check_export.py', '--cli', CLI, '--checkpoint', ftlc, '--out', dir]).toString();
   const line = out.split('\n').find((l) => l.startsWith('page.ftlc'));
   console.log(`ONNX Runtime vs the core, a LeNet-5 trained in the page: ${line}`);
