@@ -8,10 +8,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
-// wasm and text shrink 3-4x. Everything else goes out as stored: the .gz
-// datasets especially, which the core inflates itself, so they must arrive
-// as the file's bytes with no Content-Encoding the browser would undo; PNGs
-// are compressed already and checkpoints (.ftlc, float weights) shrink 8%.
+// wasm and text shrink 3-4x. Everything else goes out as stored, with no
+// Content-Encoding, as before: the .gz datasets are gzip already (the core
+// inflates them itself), so are PNGs, and checkpoints (.ftlc, float
+// weights) shrink 8% at best.
 const COMPRESSIBLE = new Set(['.wasm', '.js', '.mjs', '.css', '.html', '.json', '.svg']);
 
 export const compressible = (file) => COMPRESSIBLE.has(path.extname(file));
