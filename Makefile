@@ -100,6 +100,7 @@ test-page:
 
 bench: build wasm-bench
 	node scripts/bench.mjs
+	node scripts/bench-load.mjs
 
 # Coverage-guided fuzzing of the dataset parser, the checkpoint parser and
 # the run configuration (fuzz/: cargo-fuzz + libFuzzer, nightly), each target
