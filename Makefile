@@ -8,13 +8,17 @@ BENCH_PKG := www/bench/pkg
 # The Python venv of the export check's independent readers (ONNX Runtime, safetensors).
 export EXPORT_VENV ?= $(HOME)/.cache/finetune-lab/export-venv
 
-.PHONY: fuzz onnx-proto test-export setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
+.PHONY: embed fuzz onnx-proto test-export setup build wasm wasm-bench vendor serve lint test test-native test-wasm test-js test-page check-data models bench clean
 
 setup:
 	@scripts/setup.sh
 
 # The release wasm the page loads, plus the chart library copied from node_modules.
-build: setup wasm vendor
+build: setup wasm vendor embed
+
+# The embeddable page is index.html with body[data-embed] (scripts/make-embed.mjs).
+embed:
+	node scripts/make-embed.mjs
 
 # Two builds: simd128 for every current browser, and one that also uses relaxed
 # SIMD (fused multiply-add) where the browser has it; www/wasm-build.js picks.
@@ -124,4 +128,4 @@ onnx-proto:
 
 clean:
 	cargo clean
-	rm -rf $(PKG) $(PKG)-relaxed www/vendor $(BENCH_PKG) $(BENCH_PKG)-relaxed www/bench/vendor
+	rm -rf $(PKG) $(PKG)-relaxed www/vendor www/embed.html $(BENCH_PKG) $(BENCH_PKG)-relaxed www/bench/vendor

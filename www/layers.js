@@ -6,6 +6,7 @@
 // at once, which confirms it. Either way the choices are kept for the next run.
 
 import { allows, limit } from './catalog.js';
+import { LinkProblem } from './share.js';
 
 export class LayersPanel {
   constructor(root, { onFreeze, onRate }) {
@@ -23,6 +24,57 @@ export class LayersPanel {
       freeze: [...this.frozen].filter(([, frozen]) => frozen).map(([layer]) => layer),
       layer_lr: [...this.rates].map(([layer, multiplier]) => ({ layer, multiplier })),
     };
+  }
+
+  // The choices' entries in the URL-state table (share.js): `freeze=0,3` and
+  // `layer_lr=3:0.1,5:0.5`. They are applied last (`late`): a model change
+  // earlier in the same link forgets per-layer choices.
+  urlEntries() {
+    const indices = (text, name) =>
+      text.split(',').filter(Boolean).map((part) => {
+        if (!/^\d+$/.test(part)) throw new LinkProblem(`${name} takes layer numbers, not “${part}”`);
+        return Number(part);
+      });
+    return [
+      {
+        name: 'freeze',
+        type: 'layer numbers',
+        default: '',
+        late: true,
+        where: 'Layers panel: frozen',
+        read: () => this.choices().freeze.join(','),
+        parse: (text) => indices(text, 'freeze').join(','),
+        write: (value) => {
+          for (const layer of this.frozen.keys()) this.frozen.set(layer, false);
+          for (const layer of indices(value, 'freeze')) this.frozen.set(layer, true);
+        },
+      },
+      {
+        name: 'layer_lr',
+        type: 'layer:multiplier list',
+        default: '',
+        late: true,
+        where: 'Layers panel: LR ×',
+        read: () => this.choices().layer_lr.map(({ layer, multiplier }) => `${layer}:${multiplier}`).join(','),
+        parse: (text) => {
+          const range = limit('layer_lr.multiplier');
+          for (const part of text.split(',').filter(Boolean)) {
+            const [layer, multiplier, extra] = part.split(':');
+            if (extra !== undefined || !/^\d+$/.test(layer || '') || multiplier === undefined || multiplier.trim() === '' || !allows(range, Number(multiplier))) {
+              throw new LinkProblem(`layer_lr takes layer:multiplier pairs with multipliers in the core’s range, not “${part}”`);
+            }
+          }
+          return text;
+        },
+        write: (value) => {
+          this.rates.clear();
+          for (const part of value.split(',').filter(Boolean)) {
+            const [layer, multiplier] = part.split(':');
+            this.rates.set(Number(layer), Number(multiplier));
+          }
+        },
+      },
+    ];
   }
 
   // Forget the choices (the model changed, so the indices mean other layers).

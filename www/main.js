@@ -20,7 +20,9 @@ import { Keeping } from './keeping.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
-import { encodeForm, applyHash } from './share.js';
+import { Links } from './links.js';
+import { Classroom } from './classroom.js';
+import { EmbedHost } from './embed-host.js';
 import { setCatalog } from './catalog.js';
 import { ownImageLimits, runLimits } from './limits-note.js';
 
@@ -87,7 +89,8 @@ function render() {
   // them; the change applies to the next run): disabling them restyles and
   // repaints every native slider, one of the few main-thread tasks over 50 ms
   // measured in headless Chromium.
-  for (const fs of form.querySelectorAll('fieldset:not(.augment)')) fs.disabled = session.formLocked;
+  for (const fs of form.querySelectorAll('fieldset:not(.augment)')) fs.disabled = session.formLocked || classroom.locked;
+  form.querySelector('fieldset.augment').disabled = classroom.locked;
   document.body.dataset.state = session.state;
 }
 
@@ -127,6 +130,10 @@ function onWorkerEvent(type, payload) {
       describeSoon();
       augmentPanel.refresh();
       if (recovery.available) restoreAfterCrash();
+      else {
+        embed?.ready(form.elements.experiment.value);
+        autostartIfAsked();
+      }
       break;
     case 'snapshot':
       if (!session.acceptsRunNews) break;
@@ -145,6 +152,7 @@ function onWorkerEvent(type, payload) {
       if (first.evals.length) status.metrics({ valAcc: first.evals.at(-1).val_acc });
       const speed = payload.runs.reduce((a, r) => a + r.imagesPerSec, 0) / payload.runs.length;
       status.progress(first.status, session.state === 'training' ? 'training' : 'paused', speed);
+      embed?.progress(first);
       break;
     }
     case 'done': {
@@ -154,6 +162,7 @@ function onWorkerEvent(type, payload) {
       status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
       status.progress(payload.runs[0].status, 'done', 0);
       for (const run of payload.runs) lastTest.set(run.name, run.test ? run.test.acc : null);
+      embed?.done(payload.runs.map((run) => ({ name: run.name, val_acc: charts.rowsOf(configuredRuns.findIndex((r) => r.name === run.name)).filter((r) => r.kind === 'val').at(-1)?.acc ?? null, test_acc: run.test ? run.test.acc : null })));
       const { sweepK, sweepNext } = session.runDone();
       // Each run is kept on this device when it ends (a sweep's many runs are not).
       if (sweepK === null) keeping.saveEnded(payload.runs, 'done');
@@ -171,6 +180,7 @@ function onWorkerEvent(type, payload) {
       // An error that answers no request: the core failed to load, or a run stopped.
       status.message(`${payload.code}: ${payload.message}`, { error: true });
       session.workerFailed(payload.code);
+      embed?.error(payload.code, payload.message);
       // A diverged run is kept with its last finite weights and its curves.
       if (payload.code === 'DivergedError' && !session.sweep) keeping.saveEnded([], 'diverged');
       break;
@@ -477,20 +487,36 @@ async function describeForm() {
   }
 }
 
-$('x-axis').addEventListener('change', (event) => charts.setXAxis(event.target.value));
+// ---- Links, classrooms and embedding ----------------------------------------------
 
-// Shareable settings: the link carries every non-default field in its #hash.
-$('share').addEventListener('click', async () => {
+const classroom = new Classroom(form);
+const links = new Links({ form, xAxis: $('x-axis'), charts, layersPanel, classroom, status });
+// Shareable settings: the link carries every non-default setting in its #hash.
+$('share').addEventListener('click', () => {
   if (!catalogApplied) return status.message('The training core is still loading: the form has no choices to share yet.');
-  const hash = encodeForm(form);
-  history.replaceState(null, '', hash || location.pathname + location.search);
-  try {
-    await navigator.clipboard.writeText(location.href);
-    status.message('Link copied: it opens the page with these settings.');
-  } catch {
-    status.message('The page’s address now holds these settings: copy it to share them.');
-  }
+  return links.share();
 });
+// A new link in the address bar applies without a reload.
+window.addEventListener('hashchange', () => {
+  if (!catalogApplied) return;
+  links.applyLocation({ reset: true });
+  render();
+  describeSoon();
+});
+
+// Inside embed.html, the framing page gets events and may send commands.
+const embed = document.body.hasAttribute('data-embed')
+  ? new EmbedHost({ buttons, session, applyEntry: (name, value) => links.applyEntry(name, value), whenVisible: () => autostartIfAsked() })
+  : null;
+
+// autostart=1: Train once the page is ready and someone can see it.
+let autostarted = false;
+function autostartIfAsked() {
+  const visible = embed ? embed.visible && !document.hidden : !document.hidden;
+  if (autostarted || !classroom.autostart || !visible || !session.canTrain) return;
+  autostarted = true;
+  buttons.train.click();
+}
 // The form's choices and ranges are the core's (they come with the worker's
 // first `ready`); a link's settings are applied once the choices exist.
 let catalogApplied = false;
@@ -502,10 +528,8 @@ function useCatalog(catalog) {
   augmentPanel.useCatalog();
   catalogApplied = true;
   restoreImages();
-  const linkProblems = applyHash(form, location.hash);
-  if (linkProblems.length) {
-    status.message(`This link’s settings were partly unreadable; left at their defaults: ${linkProblems.join('; ')}.`, { error: true });
-  }
+  links.applyLocation();
+  render();
 }
 
 // ---- Kept on this device ---------------------------------------------------------

@@ -1,0 +1,14 @@
+import { openLab } from './browser.mjs';
+const lab = await openLab({ path: 'embed-example.html', readyState: null });
+const { page } = lab;
+await page.waitForTimeout(4000);
+const frames = page.frames().map((f) => f.url());
+console.log(frames);
+for (const f of page.frames().slice(1)) console.log(await f.evaluate(() => [document.body.dataset.state, document.body.dataset.visible, document.querySelector('[data-testid=status]').textContent]));
+await page.locator('finetune-lab').scrollIntoViewIfNeeded();
+await page.waitForTimeout(6000);
+for (const f of page.frames().slice(1)) console.log(await f.evaluate(() => [document.body.dataset.state, document.body.dataset.visible, document.querySelector('[data-testid=status]').textContent]));
+console.log(await page.locator('[data-testid=event-log] li').allTextContents().then((t) => t.slice(0, 5)));
+await page.screenshot({ path: '/tmp/example.png', fullPage: true });
+console.log(lab.consoleErrors);
+await lab.close();
