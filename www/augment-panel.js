@@ -72,7 +72,8 @@ export class AugmentPanel {
   slider(key, field, max, step, format) {
     const wrap = document.createElement('label');
     wrap.className = 'augment-slider';
-    const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: String(max), step: String(step), value: '0', name: `aug_${field}` });
+    // defaultValue too: links leave out what equals it (share.js).
+    const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: String(max), step: String(step), defaultValue: '0', value: '0', name: `aug_${field}` });
     input.setAttribute('data-testid', `aug-${key}`);
     const value = Object.assign(document.createElement('output'), { textContent: format(0) });
     input.addEventListener('input', () => {
