@@ -23,9 +23,24 @@ export class Classroom {
 
   // Every name `hide=` knows: the form's fields and the page's panels.
   hideable() {
-    const fields = [...this.form.elements].filter((el) => el.name).map((el) => el.name);
-    const panels = [...document.querySelectorAll('[data-panel]')].map((el) => el.dataset.panel);
-    return [...new Set([...fields, ...panels])];
+    return this.choices().map((c) => c.name);
+  }
+
+  // The same, for people: [{name, label, kind: 'panel' | 'setting'}]. The
+  // augmentation sliders go with their panel; a setting the current
+  // experiment does not use is left out of the list (hide= still takes it).
+  choices({ forPeople = false } = {}) {
+    const text = (el) => (el ? el.firstChild?.textContent?.trim() || el.textContent.trim() : '');
+    const panels = [...document.querySelectorAll('[data-panel]')].map((el) => ({
+      name: el.dataset.panel,
+      label: text(el.querySelector(':scope > legend, :scope > h2, :scope > summary')) || text(el) || el.dataset.panel,
+      kind: 'panel',
+    }));
+    const fields = [...this.form.elements]
+      .filter((el) => el.name && !(forPeople && (el.name.startsWith('aug_') || el.closest('[hidden]'))))
+      .map((el) => ({ name: el.name, label: text(el.closest('label')) || el.name, kind: 'setting' }));
+    const seen = new Set();
+    return [...panels, ...fields].filter((c) => !seen.has(c.name) && seen.add(c.name));
   }
 
   // The table entries for share.js (written in the URL, applied from it).

@@ -7,7 +7,7 @@
 import { LinkProblem, stateTable, encodeState, applyState } from './share.js';
 
 export class Links {
-  // `page`: {form, xAxis (the select), charts, layersPanel, classroom, status}.
+  // `page`: {form, xAxis (the select), charts, layersPanel, classroom, tutorial, status}.
   constructor(page) {
     this.page = page;
     page.xAxis.addEventListener('change', (event) => page.charts.setXAxis(event.target.value));
@@ -30,7 +30,16 @@ export class Links {
         charts.setXAxis(value);
       },
     };
-    return stateTable(form, [x, ...layersPanel.urlEntries(), ...classroom.entries()]);
+    return stateTable(form, [x, ...layersPanel.urlEntries(), ...classroom.entries(), this.page.tutorial.entry()]);
+  }
+
+  // A tutorial step's settings ({name: value}, URL names): every other
+  // setting goes back to its default; the classroom options stay as they are.
+  applySettings(settings) {
+    const keep = ['hide', 'lock', 'text', 'autostart', 'tutorial'];
+    const table = this.table().filter((entry) => !keep.includes(entry.name));
+    const problems = applyState(table, `#${new URLSearchParams(settings)}`, { reset: true });
+    if (problems.length) throw new Error(`a tutorial step's settings do not apply: ${problems.join('; ')}`);
   }
 
   // The address's settings; a new link replaces every setting (`reset`).

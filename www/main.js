@@ -21,7 +21,9 @@ import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
 import { Links } from './links.js';
+import { ShareDialog } from './share-dialog.js';
 import { Classroom } from './classroom.js';
+import { Tutorial } from './tutorial.js';
 import { EmbedHost } from './embed-host.js';
 import { setCatalog } from './catalog.js';
 import { ownImageLimits, runLimits } from './limits-note.js';
@@ -490,11 +492,23 @@ async function describeForm() {
 // ---- Links, classrooms and embedding ----------------------------------------------
 
 const classroom = new Classroom(form);
-const links = new Links({ form, xAxis: $('x-axis'), charts, layersPanel, classroom, status });
+// A tutorial step applies its settings as a link would.
+const tutorial = new Tutorial(document.querySelector('[data-testid="tutorial"]'), (settings) => {
+  links.applySettings(settings);
+  render();
+  describeSoon();
+});
+const links = new Links({ form, xAxis: $('x-axis'), charts, layersPanel, classroom, tutorial, status });
 // Shareable settings: the link carries every non-default setting in its #hash.
 $('share').addEventListener('click', () => {
   if (!catalogApplied) return status.message('The training core is still loading: the form has no choices to share yet.');
   return links.share();
+});
+// "Share / embed…": the link and snippets with classroom options, and a preview.
+const shareDialog = new ShareDialog(document.querySelector('[data-testid="share-dialog"]'), links, () => classroom.choices({ forPeople: true }));
+$('open-share').addEventListener('click', () => {
+  if (!catalogApplied) return status.message('The training core is still loading: the form has no choices to share yet.');
+  return shareDialog.open();
 });
 // A new link in the address bar applies without a reload.
 window.addEventListener('hashchange', () => {

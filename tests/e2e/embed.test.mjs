@@ -163,3 +163,37 @@ test('an embed scrolled out of view pauses, and trains on when it is seen again'
   assert.ok((await step()) > pausedAt, 'training goes on once seen');
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('a tutorial’s steps apply their settings, with Next and Back, and each step has its own link', async (t) => {
+  const lab = await labFor(t, { path: 'index.html#tutorial=scratch' });
+  const { page } = lab;
+  const step = byTestId(page, 'tutorial-step');
+  await step.waitFor();
+  assert.equal(await step.getAttribute('data-step'), '1');
+  assert.equal(await byTestId(page, 'tutorial-back').isDisabled(), true);
+  assert.equal(await byTestId(page, 'model').inputValue(), 'mlp');
+  assert.equal(await byTestId(page, 'epochs').inputValue(), '2');
+  await byTestId(page, 'tutorial-next').click();
+  assert.equal(await step.getAttribute('data-step'), '2');
+  assert.equal(await byTestId(page, 'init').inputValue(), 'uniform');
+  assert.equal(await byTestId(page, 'init-scale').inputValue(), '0.001');
+  assert.match(await page.evaluate(() => location.hash), /tutorial=scratch%2F2/);
+  await byTestId(page, 'tutorial-next').click();
+  // A step's settings replace the previous step's: the initialisation is back to its default.
+  assert.equal(await byTestId(page, 'init').inputValue(), 'he-uniform');
+  assert.equal(await byTestId(page, 'optimizer').inputValue(), 'sgd');
+  await byTestId(page, 'tutorial-back').click();
+  assert.equal(await byTestId(page, 'init').inputValue(), 'uniform');
+  assert.equal(await byTestId(page, 'optimizer').inputValue(), 'adam');
+  // The button to press is marked, and pressing it trains the step's run.
+  assert.equal(await page.evaluate(() => document.querySelector('[data-testid="train"]').classList.contains('tutorial-mark')), true);
+  await byTestId(page, 'train').click();
+  await waitState(page, 'done');
+
+  // Opening a step's link gives that step; the second tutorial has its own steps.
+  await page.evaluate(() => (location.hash = '#tutorial=finetune/2'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="tutorial-step"]').dataset.step === '2');
+  assert.equal(await byTestId(page, 'experiment').inputValue(), 'new-classes');
+  assert.equal(await byTestId(page, 'labels-per-class').inputValue(), '50');
+  assert.deepEqual(lab.consoleErrors, []);
+});
