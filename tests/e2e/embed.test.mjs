@@ -197,3 +197,29 @@ test('a tutorial’s steps apply their settings, with Next and Back, and each st
   assert.equal(await byTestId(page, 'labels-per-class').inputValue(), '50');
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('the share dialog builds the link and both snippets from the settings and its ticks, with a live preview', async (t) => {
+  const lab = await labFor(t, { path: 'index.html#model=mlp&lr=0.01' });
+  const { page } = lab;
+  await byTestId(page, 'open-share').click();
+  const dialog = byTestId(page, 'share-dialog');
+  assert.equal(await dialog.isVisible(), true);
+  await dialog.locator('[data-hide="optimisation"]').check();
+  await dialog.locator('[data-hide="your-images"]').check();
+  await dialog.locator('input[name="lock"]').check();
+  await dialog.locator('input[name="text"]').uncheck();
+  const iframe = await byTestId(page, 'embed-snippet').inputValue();
+  assert.match(iframe, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/embed\.html#model=mlp&amp;lr=0\.01&amp;hide=optimisation%2Cyour-images&amp;lock=1&amp;text=0" title="Fine-Tune Lab" loading="lazy"/);
+  const element = await byTestId(page, 'embed-element-snippet').inputValue();
+  assert.match(element, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/finetune-lab\.js"><\/script>\n<finetune-lab model="mlp" lr="0\.01" hide="optimisation,your-images" lock="1" text="0" height="640" loading="lazy"><\/finetune-lab>/);
+  assert.match(await byTestId(page, 'share-link').inputValue(), /\/index\.html#model=mlp&lr=0\.01&hide=optimisation%2Cyour-images&lock=1&text=0$/);
+  // The preview is that embed.
+  const preview = page.frameLocator('[data-testid="embed-preview"]');
+  await preview.locator('body[data-state="idle"]').waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => /text=0/.test(document.querySelector('[data-testid="embed-preview"]').src));
+  await preview.locator('body.no-text').waitFor();
+  assert.equal(await preview.locator('[data-testid="lr"]').isVisible(), false);
+  assert.equal(await preview.locator('[data-testid="model"]').inputValue(), 'mlp');
+  assert.equal(await preview.locator('[data-testid="model"]').isDisabled(), true);
+  assert.deepEqual(lab.consoleErrors, []);
+});
