@@ -10,6 +10,7 @@
 pub mod bench;
 mod checkpoints;
 mod export;
+mod inspect;
 
 pub use checkpoints::checkpoint_info;
 pub use export::{export_onnx, export_safetensors};

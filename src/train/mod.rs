@@ -13,12 +13,14 @@ mod config;
 mod early_stopping;
 mod evaluate;
 mod forgetting;
+mod inspect;
 mod metrics;
 mod setup;
 mod snapshot;
 
 pub use config::{LayerRate, TrainConfig};
 pub use evaluate::{checkpoint_dataset, evaluate, evaluate_checkpoint, per_class_accuracy, AccuracyReport, ClassAccuracy};
+pub use inspect::{LayerWeights, Mistake, SplitReport};
 pub use metrics::{EvalRecord, TrainerStatus, WindowStats};
 pub use setup::{describe, RunPlan, Start};
 

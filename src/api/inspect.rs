@@ -1,0 +1,38 @@
+//! Inside a run, for the page's "Inside the network" panel: predictions for
+//! drawn images, a layer's weights, and a held-out split image by image
+//! (`src/train/inspect.rs`).
+
+use wasm_bindgen::prelude::*;
+
+use super::{to_js, to_js_error, TrainerHandle};
+use crate::Split;
+
+#[wasm_bindgen]
+impl TrainerHandle {
+    /// Class probabilities for whole images of the run's shape (pixel bytes,
+    /// one image after another): one array per image.
+    pub fn predict(&mut self, pixels: &[u8]) -> Result<JsValue, JsValue> {
+        self.inner.predict(pixels).map(|p| to_js(&p)).map_err(to_js_error)
+    }
+
+    /// `{layer, kind, shape, values: Float32Array}`: layer `layer`'s weight tensor.
+    #[wasm_bindgen(js_name = layerWeights)]
+    pub fn layer_weights(&self, layer: usize) -> Result<JsValue, JsValue> {
+        let weights = self.inner.layer_weights(layer).map_err(to_js_error)?;
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &key.into(), &value).map(|_| ());
+        set("layer", (weights.layer as u32).into())?;
+        set("kind", weights.kind.as_str().into())?;
+        set("shape", to_js(&weights.shape))?;
+        set("values", js_sys::Float32Array::from(weights.values.as_slice()).into())?;
+        Ok(out.into())
+    }
+
+    /// `split` (`train`, `validation`, `test`) image by image: `{loss, acc,
+    /// per_class, confusion, mistakes: [{index, label, predicted, confidence, pixels}]}`.
+    #[wasm_bindgen(js_name = inspectSplit)]
+    pub fn inspect_split(&mut self, split: &str, mistakes: usize) -> Result<JsValue, JsValue> {
+        let split = Split::from_name(split).map_err(to_js_error)?;
+        Ok(to_js(&self.inner.inspect_split(split, mistakes)))
+    }
+}
