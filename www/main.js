@@ -17,6 +17,7 @@ import { SweepPanel, SWEEP_KS } from './sweep.js';
 import { Recovery } from './recovery.js';
 import { fileName, saveBytes } from './download.js';
 import { Keeping } from './keeping.js';
+import { InsidePanel } from './inside.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
@@ -68,6 +69,9 @@ const augmentPanel = new AugmentPanel(form.querySelector('fieldset.augment'), do
   await prepareOwnRuns([first]);
   return worker.request('preview', { datasetUrl: first.datasetUrl, classes: first.classes, augment, count, seed });
 });
+
+// Inside the network: filters, a drawing pad and the mistakes of every configured run.
+const inside = new InsidePanel(document.querySelector('[data-testid="inside"]'), (type, payload) => worker.request(type, payload), () => session.workerUsable && configuredRuns.length > 0);
 
 // ---- The session and the worker -------------------------------------------------
 
@@ -155,6 +159,7 @@ function onWorkerEvent(type, payload) {
       const speed = payload.runs.reduce((a, r) => a + r.imagesPerSec, 0) / payload.runs.length;
       status.progress(first.status, session.state === 'training' ? 'training' : 'paused', speed);
       embed?.progress(first);
+      inside.refreshFilters();
       break;
     }
     case 'done': {
@@ -233,6 +238,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
     status.setRuns(runs);
     configuredRuns = runs;
     session.configured(info.runs.length);
+    inside.reset();
     // Per-layer freezing is for a single run; experiments freeze as they are defined.
     if (session.layersLive) layersPanel.show(info.runs[0].layers);
     else layersPanel.hide();

@@ -37,6 +37,12 @@
 //   exportOnnx {name, bytes}        a .ftlc file as an ONNX model: exported {bytes}
 //   exportSafetensors {name, bytes} its weights under PyTorch's names: exported {bytes}
 //   memory                          the core's wasm memory: memory {wasmBytes}
+//   predict {pixels}                every run's class probabilities for one image:
+//                                   predicted {runs: [{name, classes, probabilities | problem}]}
+//   filters                         every run's first weight layer: filters {runs: [{name, shape,
+//                                   weights: {layer, kind, shape, values}}]}
+//   inspectSplit {split, mistakes}  a split image by image: inspected {runs: [{name, classes, shape,
+//                                   report: {loss, acc, per_class, confusion, mistakes}}]}
 // worker → main:
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
 //                                   table of choices and limits (src/catalog/)

@@ -332,6 +332,29 @@ const handlers = {
     }
     post('restored', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
+  // Inside the network (src/train/inspect.rs). Every run's probabilities
+  // for images the page drew (runs of another image shape say so instead).
+  predict({ pixels }, id) {
+    post('predicted', {
+      runs: runs.map((run) => {
+        const [c, h, w] = run.info.shape;
+        if (pixels.length !== c * h * w) return { name: run.name, classes: run.info.classes, problem: `it takes ${c}×${h}×${w} images` };
+        return { name: run.name, classes: run.info.classes, probabilities: run.trainer.predict(pixels)[0] };
+      }),
+    }, id);
+  },
+  // Each run's first layer with weights: its filters (or a dense layer's incoming weights per unit).
+  filters(_payload, id) {
+    const out = runs.map((run) => {
+      const first = run.trainer.layers().find((layer) => layer.params > 0 && ['conv2d', 'dense'].includes(layer.name));
+      return { name: run.name, shape: run.info.shape, weights: first ? run.trainer.layerWeights(first.index) : null };
+    });
+    post('filters', { runs: out }, id, out.filter((r) => r.weights).map((r) => r.weights.values.buffer));
+  },
+  // A held-out split of every run, image by image: per class, confusion, the surest mistakes.
+  inspectSplit({ split, mistakes }, id) {
+    post('inspected', { runs: runs.map((run) => ({ name: run.name, classes: run.info.classes, shape: run.info.shape, report: run.trainer.inspectSplit(split, mistakes) })) }, id);
+  },
   // How much memory the core holds (wasm memory only grows: a leak stays), for make bench.
   memory(_payload, id) {
     post('memory', { wasmBytes: wasmMemory.buffer.byteLength }, id);

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::nn::{Mode, ParamKind};
 
 /// One layer's weight tensor, in its own layout (e.g. `[out, in, kh, kw]`
-/// for a convolution, `[in, out]` for a dense layer).
+/// for a convolution, `[out, in]` for a dense layer: each unit's weights together).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerWeights {
     pub layer: usize,

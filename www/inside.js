@@ -1,0 +1,223 @@
+// "Inside the network", for every run of the list, side by side:
+// - the first layer's filters as pictures (a convolution's kernels, or each
+//   first dense unit's incoming weights as an image), redrawn as it learns
+//   (at most once a second, and only while the panel is open);
+// - a drawing pad: draw a digit and see each run's class probabilities;
+// - a held-out split measured image by image: per-class accuracy, the
+//   confusion matrix, and the images it gets wrong with what it said and
+//   how sure it was (a cell of the matrix shows only its images).
+// The worker does the work (src/train/inspect.rs); this module draws.
+
+import { DrawingPad } from './drawing-pad.js';
+import { accuracyView, pct } from './accuracy-view.js';
+
+const FILTERS_MS = 1000;
+const MAX_UNITS = 32; // a dense layer has 128 units: the first ones show the idea
+const MISTAKES = 24;
+
+// Weights as a diverging picture: blue negative, white zero, red positive,
+// each unit scaled to its own largest magnitude.
+function unitCanvas(values, [channels, height, width]) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(width, height);
+  const plane = height * width;
+  const mean = (i) => {
+    let v = 0;
+    for (let c = 0; c < channels; c++) v += values[c * plane + i];
+    return v / channels;
+  };
+  let max = 1e-12;
+  for (let i = 0; i < plane; i++) max = Math.max(max, Math.abs(mean(i)));
+  for (let i = 0; i < plane; i++) {
+    const v = mean(i) / max;
+    const fade = Math.round(255 * (1 - Math.abs(v)));
+    const [r, g, b] = v >= 0 ? [255, fade, fade] : [fade, fade, 255];
+    image.data.set([r, g, b, 255], 4 * i);
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
+// A greyscale or colour image (channel-major bytes) as a small canvas.
+function imageCanvas(pixels, [channels, height, width]) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(width, height);
+  const plane = height * width;
+  for (let i = 0; i < plane; i++) {
+    const [r, g, b] = channels === 3 ? [pixels[i], pixels[plane + i], pixels[2 * plane + i]] : [pixels[i], pixels[i], pixels[i]];
+    image.data.set([r, g, b, 255], 4 * i);
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
+export class InsidePanel {
+  // `request(type, payload)` asks the worker; `usable()` says whether it can now.
+  constructor(root, request, usable) {
+    this.root = root;
+    this.request = request;
+    this.usable = usable;
+    this.filters = root.querySelector('[data-testid="filters"]');
+    this.probabilities = root.querySelector('[data-testid="draw-probabilities"]');
+    this.splitResult = root.querySelector('[data-testid="inspect-result"]');
+    this.splitSelect = root.querySelector('[data-testid="inspect-split"]');
+    this.lastFilters = 0;
+    this.pad = new DrawingPad(root.querySelector('[data-testid="draw-pad"]'), (pixels) => this.predict(pixels));
+    root.querySelector('[data-testid="draw-clear"]').addEventListener('click', () => {
+      this.pad.clear();
+      this.probabilities.replaceChildren();
+    });
+    root.querySelector('[data-testid="inspect-run"]').addEventListener('click', () => this.inspect());
+    root.addEventListener('toggle', () => {
+      if (root.open) this.refreshFilters(true);
+    });
+  }
+
+  // New runs: what was shown belongs to the old ones.
+  reset() {
+    this.filters.replaceChildren();
+    this.probabilities.replaceChildren();
+    this.splitResult.replaceChildren();
+    if (this.root.open) this.refreshFilters(true);
+  }
+
+  // Called with each progress message; redraws at most every FILTERS_MS.
+  async refreshFilters(now = false) {
+    if (!this.root.open || !this.usable() || this.loadingFilters) return;
+    if (!now && performance.now() - this.lastFilters < FILTERS_MS) return;
+    this.loadingFilters = true;
+    this.lastFilters = performance.now();
+    try {
+      const { runs } = await this.request('filters');
+      this.filters.replaceChildren(...runs.map((run) => this.filterGroup(run)));
+    } catch {
+      // no runs yet (nothing configured): nothing to draw
+    } finally {
+      this.loadingFilters = false;
+    }
+  }
+
+  filterGroup({ name, shape, weights }) {
+    const group = document.createElement('figure');
+    group.className = 'filter-group';
+    const caption = document.createElement('figcaption');
+    if (!weights) {
+      caption.textContent = `${name}: no weight layer`;
+      group.append(caption);
+      return group;
+    }
+    const [units, ...rest] = weights.shape;
+    const per = weights.values.length / units;
+    // A convolution's kernel is [channels, k, k]; a dense unit's weights are an image when they match the input.
+    const unitShape = weights.kind === 'conv2d' ? rest : per === shape[0] * shape[1] * shape[2] ? shape : null;
+    caption.textContent = `${name}: layer ${weights.layer} (${weights.kind}), ${units} ${weights.kind === 'conv2d' ? 'filters' : 'units'}${unitShape ? '' : ' (its weights are not an image)'}`;
+    const grid = document.createElement('div');
+    grid.className = 'filter-grid';
+    grid.dataset.units = String(Math.min(units, MAX_UNITS));
+    if (unitShape) {
+      for (let u = 0; u < Math.min(units, MAX_UNITS); u++) grid.append(unitCanvas(weights.values.subarray(u * per, (u + 1) * per), unitShape));
+    }
+    group.append(caption, grid);
+    return group;
+  }
+
+  async predict(pixels) {
+    if (!this.usable()) return;
+    if (this.predicting) {
+      this.queued = pixels; // the latest drawing wins
+      return;
+    }
+    this.predicting = true;
+    try {
+      const { runs } = await this.request('predict', { pixels });
+      this.probabilities.replaceChildren(...runs.map((run) => this.probabilityList(run)));
+    } catch (err) {
+      this.probabilities.textContent = `${err.code || 'Error'}: ${err.message}`;
+    } finally {
+      this.predicting = false;
+      if (this.queued) {
+        const next = this.queued;
+        this.queued = null;
+        this.predict(next);
+      }
+    }
+  }
+
+  probabilityList({ name, classes, probabilities, problem }) {
+    const box = document.createElement('div');
+    box.className = 'draw-run';
+    box.dataset.run = name;
+    const title = Object.assign(document.createElement('p'), { className: 'draw-run-name', textContent: name });
+    if (problem) {
+      box.append(title, Object.assign(document.createElement('p'), { textContent: `Not for drawings: ${problem}.` }));
+      return box;
+    }
+    const best = probabilities.indexOf(Math.max(...probabilities));
+    box.dataset.best = classes[best];
+    title.textContent = `${name}: “${classes[best]}” (${pct(probabilities[best])})`;
+    const list = document.createElement('ul');
+    list.className = 'eval-bars';
+    probabilities.forEach((p, c) => {
+      const li = document.createElement('li');
+      const bar = document.createElement('span');
+      bar.className = 'eval-bar';
+      const fill = document.createElement('span');
+      fill.style.width = `${100 * p}%`;
+      bar.append(fill);
+      li.append(Object.assign(document.createElement('span'), { textContent: classes[c] }), bar, Object.assign(document.createElement('span'), { textContent: pct(p) }));
+      list.append(li);
+    });
+    box.append(title, list);
+    return box;
+  }
+
+  async inspect() {
+    if (!this.usable()) return;
+    this.splitResult.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'Measuring…' }));
+    try {
+      const split = this.splitSelect.value;
+      const { runs } = await this.request('inspectSplit', { split, mistakes: MISTAKES });
+      this.splitResult.replaceChildren(...runs.map((run) => this.splitView(run, split)));
+    } catch (err) {
+      this.splitResult.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: `${err.code || 'Error'}: ${err.message}` }));
+    }
+  }
+
+  splitView({ name, classes, shape, report }, split) {
+    const box = document.createElement('div');
+    box.className = 'inspect-run';
+    box.dataset.run = name;
+    const images = report.per_class.reduce((n, c) => n + c.images, 0);
+    const summary = Object.assign(document.createElement('p'), { textContent: `${name}: ${pct(report.acc)} of ${images} ${split} images right` });
+    summary.setAttribute('data-testid', 'inspect-summary');
+    const gallery = document.createElement('div');
+    gallery.className = 'mistakes';
+    gallery.setAttribute('data-testid', 'mistakes');
+    const show = (filter) => {
+      const chosen = report.mistakes.filter((m) => !filter || (m.label === filter[0] && m.predicted === filter[1]));
+      gallery.replaceChildren(
+        Object.assign(document.createElement('p'), {
+          className: 'mistakes-title',
+          textContent: filter ? `${classes[filter[0]]} taken for ${classes[filter[1]]}: ${chosen.length} of the ${report.mistakes.length} surest mistakes (show all: click the title)` : `The ${chosen.length} mistakes it was surest of`,
+        }),
+        ...chosen.map((m) => {
+          const figure = document.createElement('figure');
+          figure.dataset.label = String(m.label);
+          figure.dataset.predicted = String(m.predicted);
+          figure.append(imageCanvas(m.pixels, shape), Object.assign(document.createElement('figcaption'), { textContent: `${classes[m.label]} → ${classes[m.predicted]} ${pct(m.confidence)}` }));
+          return figure;
+        }),
+      );
+      gallery.firstChild.addEventListener('click', () => show(null));
+    };
+    show(null);
+    box.append(summary, ...accuracyView(report, { onCell: (t, p) => show([t, p]) }), gallery);
+    return box;
+  }
+}
