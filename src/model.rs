@@ -26,14 +26,18 @@ pub struct ModelSpec {
 ///   (61,706 parameters on 28×28×1 with 10 classes).
 /// - `lenet5_bn`: LeNet-5 with batch normalisation after each convolution and
 ///   hidden dense layer, before its ReLU.
+/// - `mlp_deep`, `mlp_deep_tanh`: flatten → 8 × (64 → ReLU or tanh) →
+///   classes; deep enough that the initialisation decides whether the
+///   signal survives to the last layers (MISSION claim 6).
 pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<ModelSpec> {
     let batch_norm = name == "lenet5_bn";
+    let tanh = name == "mlp_deep_tanh";
     let hidden = |units: usize, layers: &mut Vec<LayerSpec>| {
         layers.push(LayerSpec::Dense { units, init: None });
         if batch_norm {
             layers.push(LayerSpec::BatchNorm);
         }
-        layers.push(LayerSpec::Relu);
+        layers.push(if tanh { LayerSpec::Tanh } else { LayerSpec::Relu });
         if dropout > 0.0 {
             layers.push(LayerSpec::Dropout { rate: dropout });
         }
@@ -44,6 +48,12 @@ pub fn preset(name: &str, input: Shape, classes: usize, dropout: f32) -> Result<
             layers.push(LayerSpec::Flatten);
             hidden(128, &mut layers);
             hidden(64, &mut layers);
+        }
+        "mlp_deep" | "mlp_deep_tanh" => {
+            layers.push(LayerSpec::Flatten);
+            for _ in 0..8 {
+                hidden(64, &mut layers);
+            }
         }
         "lenet5" | "lenet5_bn" => {
             layers.push(LayerSpec::Conv2d { filters: 6, kernel: 5, stride: 1, padding: 2, init: None });

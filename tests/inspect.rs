@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use finetune_lab::init::Init;
+use finetune_lab::optim::OptimizerSpec;
 use finetune_lab::train::Tick;
 use finetune_lab::{decode_dataset, Dataset, Split, TrainConfig, Trainer};
 
@@ -82,4 +84,42 @@ fn layer_weights_have_their_layout_and_bad_requests_are_named() {
     let mut t = trainer();
     let err = t.predict(&[0u8; 100]).unwrap_err().to_string();
     assert!(err.contains("1×28×28") && err.contains("got 100 bytes"), "{err}");
+}
+
+fn deep_run(init: Init) -> Trainer {
+    let config =
+        TrainConfig { model: "mlp_deep".into(), init, train_limit: Some(512), batch_size: 32, epochs: 1, evals_per_epoch: 4, ..TrainConfig::default() };
+    Trainer::new(config, mnist()).unwrap()
+}
+
+#[test]
+fn layer_health_comes_at_every_evaluation_and_shows_a_vanishing_signal() {
+    let mut he = deep_run(Init::HeUniform);
+    train_steps(&mut he, 16);
+    let records = he.take_health();
+    let evals: Vec<u64> = he.take_evals().iter().map(|e| e.step).filter(|&s| s > 0).collect();
+    // 512 images in batches of 32: 16 steps an epoch, an evaluation every 4
+    // (the one after step 16 is still being measured: its health is not).
+    assert_eq!(records.iter().map(|r| r.step).collect::<Vec<_>>(), vec![4, 8, 12, 16], "one record per evaluation point");
+    assert_eq!(evals, vec![4, 8, 12]);
+    let last = records.last().unwrap();
+    assert_eq!(last.layers.len(), he.model().slots().len());
+    for layer in &last.layers {
+        assert_eq!(layer.dead.is_some(), layer.name == "relu");
+        assert_eq!(layer.grad_norm.is_some(), layer.name == "dense");
+        if let Some(ratio) = layer.update_ratio {
+            assert!(ratio > 0.0 && ratio < 1.0, "layer {}: update ratio {ratio}", layer.layer);
+        }
+        assert_eq!(layer.histogram.counts.iter().sum::<u32>() as usize, 64 * he.model().slots()[layer.layer].layer.output_shape().len());
+    }
+    // Small uniform weights: by the last hidden layer the signal is gone; He keeps it.
+    let mut small = deep_run(Init::Uniform { scale: 0.001 });
+    train_steps(&mut small, 16);
+    let last_hidden = |records: &[finetune_lab::train::health::HealthRecord]| {
+        let layers = &records.last().unwrap().layers;
+        layers.iter().rev().find(|l| l.name == "relu").unwrap().act_std
+    };
+    let (he_std, small_std) = (last_hidden(&records), last_hidden(&small.take_health()));
+    assert!(he_std > 0.05, "He keeps the signal: std {he_std}");
+    assert!(small_std < he_std * 1e-2, "small init loses it: std {small_std} against He's {he_std}");
 }

@@ -31,6 +31,12 @@ pub fn set_overflow_guard(on: bool) {
     crate::train::overflow_guard::set(on);
 }
 
+/// Switches layer-health measurement (src/train/health.rs) on or off, to time its cost.
+#[wasm_bindgen(js_name = setLayerHealth)]
+pub fn set_layer_health(on: bool) {
+    crate::train::health::set(on);
+}
+
 /// Runs `reps` products of one GEMM form ("nn", "nt", "tn", "tt", or
 /// "gathered": A read through offset tables as the convolutions read their
 /// images) on fixed pseudo-random `m×k` and `k×n` operands, for the

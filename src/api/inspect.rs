@@ -15,6 +15,14 @@ impl TrainerHandle {
         self.inner.predict(pixels).map(|p| to_js(&p)).map_err(to_js_error)
     }
 
+    /// Layer-health records since the last call: `[{step, epoch, layers:
+    /// [{layer, name, act_mean, act_std, dead?, histogram: {min, max, counts},
+    /// grad_norm?, weight_norm?, update_ratio?}]}]` (src/train/health.rs).
+    #[wasm_bindgen(js_name = takeHealth)]
+    pub fn take_health(&mut self) -> JsValue {
+        to_js(&self.inner.take_health())
+    }
+
     /// `{layer, kind, shape, values: Float32Array}`: layer `layer`'s weight tensor.
     #[wasm_bindgen(js_name = layerWeights)]
     pub fn layer_weights(&self, layer: usize) -> Result<JsValue, JsValue> {

@@ -86,7 +86,13 @@ pub struct LayerRoleEntry {
     pub role: Option<Role>,
 }
 
-pub const MODEL_PRESETS: &[(&str, &str)] = &[("mlp", "MLP 784-128-64-10"), ("lenet5", "LeNet-5 (CNN)"), ("lenet5_bn", "LeNet-5 + BatchNorm")];
+pub const MODEL_PRESETS: &[(&str, &str)] = &[
+    ("mlp", "MLP 784-128-64-10"),
+    ("mlp_deep", "Deep MLP: 8 × 64 ReLU"),
+    ("mlp_deep_tanh", "Deep MLP: 8 × 64 tanh"),
+    ("lenet5", "LeNet-5 (CNN)"),
+    ("lenet5_bn", "LeNet-5 + BatchNorm"),
+];
 
 fn model_choices() -> Vec<ModelChoice> {
     MODEL_PRESETS

@@ -13,6 +13,7 @@ mod config;
 mod early_stopping;
 mod evaluate;
 mod forgetting;
+pub mod health;
 mod inspect;
 mod metrics;
 mod setup;
@@ -91,6 +92,9 @@ pub struct Trainer {
     forgetting: Option<ForgettingMeter>,
     /// The weights before the current update (reused buffer), to undo an update that overflowed.
     before_update: Vec<f32>,
+    /// Validation images every layer-health measurement looks at (health.rs).
+    probe: Vec<usize>,
+    health: Vec<health::HealthRecord>,
 }
 
 impl Trainer {
@@ -128,7 +132,7 @@ impl Trainer {
             model,
             optimizer,
             train_indices,
-            val_indices,
+            val_indices: val_indices.clone(),
             batch_size,
             steps_per_epoch,
             step: 0,
@@ -142,6 +146,8 @@ impl Trainer {
             early_stopping: EarlyStopping::default(),
             forgetting: None,
             before_update: Vec::new(),
+            probe: val_indices.iter().copied().take(health::PROBE_IMAGES).collect(),
+            health: Vec::new(),
         })
     }
 
@@ -271,6 +277,14 @@ impl Trainer {
         }
         if self.evaluation_due() {
             self.pending_eval = Some(PendingEval::start());
+            if health::on() {
+                // This step's gradients and update are still at hand.
+                let (probe, _) = self.dataset.batch(&self.probe);
+                let before: &[f32] = if guarded { &self.before_update } else { &[] };
+                let (step, epoch) = (self.step, self.epoch());
+                let record = health::measure(&mut self.model, probe, before, step, epoch);
+                self.health.push(record);
+            }
         }
         Ok(Tick::Trained { images })
     }
@@ -356,6 +370,11 @@ impl Trainer {
         let stats = WindowStats { step: self.step, epoch: self.epoch(), examples_seen: self.examples_seen, loss, acc, steps: self.window.steps };
         self.window = Running::default();
         Some(stats)
+    }
+
+    /// Layer-health records measured since the last call (one per evaluation point).
+    pub fn take_health(&mut self) -> Vec<health::HealthRecord> {
+        std::mem::take(&mut self.health)
     }
 
     /// Evaluation records produced since the last call.

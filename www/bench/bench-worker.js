@@ -81,14 +81,14 @@ async function loadDataset() {
 
 // A trainer for the timed windows: SGD with momentum, and the longest run the
 // core allows, so the windows end long before it does.
-async function benchTrainer(model, batch) {
+async function benchTrainer(model, batch, evalsPerEpoch = 1) {
   return new wasm.TrainerHandle(await loadDataset(), {
     model,
     batch_size: batch,
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
     lr: 0.01,
     epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
-    evals_per_epoch: 1,
+    evals_per_epoch: evalsPerEpoch,
   });
 }
 
@@ -118,21 +118,23 @@ async function train({ kernel, model, batch, warmupMs = 1500, windows = 5, windo
   return summary(rates);
 }
 
-// One trainer, windows alternating with the overflow guard (the copy of the
-// weights before each update) on and off: what keeping the last finite
-// weights costs a training step.
-async function guardSideBySide({ kernel, model, batch, warmupMs = 1000, windows = 7, windowMs = 800 }) {
+// One trainer, windows alternating with a switch of the core on and off:
+// what it costs a training step. `overflow guard`: the copy of the weights
+// before each update, which keeps the last finite weights; `layer health`:
+// the probe measured at each of the page's 4 evaluations per epoch.
+const SWITCHES = { guard: (on) => wasm.setOverflowGuard(on), health: (on) => wasm.setLayerHealth(on) };
+async function sideBySide({ kernel, model, batch, which, warmupMs = 1000, windows = 7, windowMs = 800 }) {
   wasm.setKernel(kernel);
-  const trainer = await benchTrainer(model, batch);
+  const trainer = await benchTrainer(model, batch, which === 'health' ? 4 : 1);
   timedRun(trainer, warmupMs);
   const rates = { on: [], off: [] };
   for (let w = 0; w < windows; w++) {
-    for (const guard of ['on', 'off']) {
-      wasm.setOverflowGuard(guard === 'on');
-      rates[guard].push(timedRun(trainer, windowMs));
+    for (const state of ['on', 'off']) {
+      SWITCHES[which](state === 'on');
+      rates[state].push(timedRun(trainer, windowMs));
     }
   }
-  wasm.setOverflowGuard(true);
+  SWITCHES[which](true);
   trainer.free();
   return { on: summary(rates.on), off: summary(rates.off) };
 }
@@ -145,7 +147,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, gemmSideBySide, train, guardSideBySide, profile };
+    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {

@@ -81,7 +81,7 @@ async function run() {
         const { result } = await call(worker, { task: 'train', kernel, model, batch: 64 });
         record({ bench: 'train', model, batch: 64, build: kernel, images_per_s: result.median, images_per_s_min: result.min, images_per_s_max: result.max, windows: result.samples }, `train ${model}, batch 64`, 'images/s');
         state.textContent = `training ${model} with and without the overflow guard, ${kernel}…`;
-        const guard = (await call(worker, { task: 'guardSideBySide', kernel, model, batch: 64 })).result;
+        const guard = (await call(worker, { task: 'sideBySide', which: 'guard', kernel, model, batch: 64 })).result;
         window.benchResults.push({
           bench: 'overflow-guard',
           model,
@@ -94,6 +94,21 @@ async function run() {
           cost: 1 - guard.on.median / guard.off.median,
         });
         for (const [name, r] of [['guard on', guard.on], ['guard off', guard.off]]) tableRow(`train ${model}, batch 64, side by side`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
+        state.textContent = `training ${model} with and without layer health, ${kernel}…`;
+        const health = (await call(worker, { task: 'sideBySide', which: 'health', kernel, model, batch: 64 })).result;
+        window.benchResults.push({
+          bench: 'layer-health',
+          model,
+          batch: 64,
+          build: kernel,
+          evals_per_epoch: 4,
+          with_health_images_per_s: health.on.median,
+          without_health_images_per_s: health.off.median,
+          with_min_max: [health.on.min, health.on.max],
+          without_min_max: [health.off.min, health.off.max],
+          cost: 1 - health.on.median / health.off.median,
+        });
+        for (const [name, r] of [['health on', health.on], ['health off', health.off]]) tableRow(`train ${model}, batch 64, 4 evaluations per epoch`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
       }
     }
     worker.terminate();

@@ -1,0 +1,121 @@
+//! Layer health, measured at every evaluation point (not every step): for
+//! each layer, its output on a fixed probe batch of validation images
+//! (mean, standard deviation, the share of ReLU units that are zero for
+//! every probe image — "dead" — and a histogram), and for each layer with
+//! weights the last training step's gradient norm, the weight norm and the
+//! update-to-weight ratio ‖Δw‖ / ‖w‖ of that step. It shows signals
+//! vanishing or exploding layer by layer (MISSION claim 6). The probe runs
+//! in evaluation mode and draws no random numbers, so training is unchanged.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Sequential;
+use crate::nn::{Mode, ParamKind};
+
+/// Whether runs measure layer health (on unless the benchmark compares the cost).
+static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+pub fn set(on: bool) {
+    ON.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn on() -> bool {
+    ON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Images in the probe batch: the first validation images, the same all run long.
+pub const PROBE_IMAGES: usize = 64;
+const BINS: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub min: f32,
+    pub max: f32,
+    pub counts: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerHealth {
+    pub layer: usize,
+    pub name: String,
+    pub act_mean: f32,
+    pub act_std: f32,
+    /// ReLU layers: the share of units that output zero for every probe image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead: Option<f32>,
+    pub histogram: Histogram,
+    /// Layers with weights (a frozen layer computes no gradient: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_norm: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_norm: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_ratio: Option<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthRecord {
+    pub step: u64,
+    pub epoch: f64,
+    pub layers: Vec<LayerHealth>,
+}
+
+fn histogram(values: &[f32]) -> Histogram {
+    let (min, max) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let mut counts = vec![0u32; BINS];
+    let width = (max - min).max(f32::MIN_POSITIVE);
+    for &v in values {
+        counts[(((v - min) / width) * BINS as f32).clamp(0.0, BINS as f32 - 1.0) as usize] += 1;
+    }
+    Histogram { min, max, counts }
+}
+
+fn norm(values: impl Iterator<Item = f32>) -> f32 {
+    values.map(|v| v * v).sum::<f32>().sqrt()
+}
+
+/// Every layer's health. `probe` is the probe batch (pixels / 255, one image
+/// per row); `before_update` the model's flat weights before the last
+/// update (empty when unknown: no update ratio then).
+pub fn measure(model: &mut Sequential, probe: ndarray::Array2<f32>, before_update: &[f32], step: u64, epoch: f64) -> HealthRecord {
+    let mut layers = Vec::with_capacity(model.slots().len());
+    let mut x = probe;
+    let mut offset = 0; // into before_update, in flat_weights' order
+    for (index, slot) in model.slots_mut().iter_mut().enumerate() {
+        x = slot.layer.forward(x, &mut Mode::Eval);
+        let values = x.as_slice().map(<[f32]>::to_vec).unwrap_or_else(|| x.iter().copied().collect());
+        let n = values.len().max(1) as f32;
+        let mean = values.iter().sum::<f32>() / n;
+        let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt();
+        let name = slot.layer.name().to_string();
+        let dead = (name == "relu").then(|| {
+            let units = x.ncols().max(1);
+            let silent = (0..x.ncols()).filter(|&u| x.column(u).iter().all(|&v| v == 0.0)).count();
+            silent as f32 / units as f32
+        });
+        let params = slot.layer.params();
+        let weights: Vec<_> = params.iter().filter(|p| p.kind == ParamKind::Weight).collect();
+        let trained = !weights.is_empty() && !slot.frozen;
+        let stored: usize = params.iter().map(|p| p.len()).sum();
+        let update_ratio = (trained && before_update.len() >= offset + stored).then(|| {
+            let before = &before_update[offset..offset + stored];
+            let after = params.iter().flat_map(|p| p.value.iter().copied());
+            let change = norm(after.zip(before).map(|(a, &b)| a - b));
+            change / norm(before.iter().copied()).max(f32::MIN_POSITIVE)
+        });
+        layers.push(LayerHealth {
+            layer: index,
+            act_mean: mean,
+            act_std: std,
+            dead,
+            histogram: histogram(&values),
+            grad_norm: trained.then(|| norm(weights.iter().flat_map(|p| p.grad.iter().copied()))),
+            weight_norm: (!weights.is_empty()).then(|| norm(weights.iter().flat_map(|p| p.value.iter().copied()))),
+            update_ratio,
+            name,
+        });
+        offset += stored;
+    }
+    model.clear_cache();
+    HealthRecord { step, epoch, layers }
+}
