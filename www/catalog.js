@@ -24,6 +24,9 @@ const byName = (list, name, what) => {
 };
 
 export const optimizerSpec = (name) => byName(catalog().optimizers, name, 'optimiser').spec;
+export const optimizerLabel = (name) => byName(catalog().optimizers, name, 'optimiser').label;
+// The learning rate an optimiser is usually started at (the core's catalog.usual_rates).
+export const usualRate = (name) => byName(catalog().usual_rates.map((r) => ({ name: r.optimizer, lr: r.lr })), name, 'optimiser').lr;
 export const scheduleSpec = (name) => byName(catalog().schedules, name, 'schedule').spec;
 export const shiftChoice = (name) => byName(catalog().shifts, name, 'shift');
 export const augmentPreset = (name) => byName(catalog().augment_presets, name, 'augmentation preset').spec;

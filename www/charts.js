@@ -14,6 +14,10 @@ const PALETTE = [
   ['#c2410c', '#f0a77a'],
   ['#15803d', '#86c59c'],
   ['#7e22ce', '#c9a2e8'],
+  ['#b45309', '#e8b77a'],
+  ['#0e7490', '#7cc4d4'],
+  ['#be185d', '#e89cc0'],
+  ['#4d7c0f', '#a9c97a'],
 ];
 // Kept runs: quiet, told apart by dash pattern.
 const KEPT_STROKES = ['#6b7280', '#9ca3af', '#4b5563', '#b0b6bf', '#374151', '#c4c9d0'];

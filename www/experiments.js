@@ -5,7 +5,7 @@
 // augmentation preset come from the core's catalog.
 
 import { describeAugment } from './augment-panel.js';
-import { augmentPreset, shiftChoice } from './catalog.js';
+import { augmentPreset, initSpec, optimizerLabel, optimizerSpec, shiftChoice, usualRate } from './catalog.js';
 
 const HEAD_ONLY = ['backbone'];
 const CONVS_FROZEN = ['conv'];
@@ -65,6 +65,21 @@ export const EXPERIMENTS = {
     about: 'LeNet-5 from scratch on only 200 training images (20 per digit), three ways: as is, with data augmentation, and with dropout + L2. Watch the gap between each run’s training (thin) and validation (thick) curves.',
     defaults: { model: 'lenet5', epochs: 40, batchSize: 16 },
     runs: ({ config }) => overfittingRuns(config),
+  },
+  initialisation: {
+    about: 'Claim 6: a deep MLP (8 hidden layers of 64 units) learns digits with SGD + momentum 0.9 from five starts — ReLU layers with He, Xavier and small uniform weights (±0.001), and tanh layers with Xavier and He. Open “Inside the network”, Layer health: with small weights the activations and gradients vanish layer after layer and nothing learns; He keeps the ReLU layers alive; on tanh, Xavier and He both train.',
+    defaults: { model: 'mlp_deep', epochs: 3, batchSize: 32, lr: 0.01 },
+    runs: ({ config }) => initialisationRuns(config),
+  },
+  optimizers: {
+    about: 'Claim 7: the same MLP, data and seed trained with SGD, SGD + momentum, Adam, RMSprop and Adagrad, each at the learning rate it is usually started at — and SGD at a rate far too large (with a strong L2 penalty), which diverges: that run stops with its message and keeps its curve while the others train on.',
+    defaults: { model: 'mlp', epochs: 3, batchSize: 32 },
+    runs: ({ config }) => optimizerRuns(config, null),
+  },
+  'optimizers-shared-rate': {
+    about: 'Claim 7, the other half: the same five optimisers at one shared learning rate (the one in the form). A rate that suits one is far too small or too large for another.',
+    defaults: { model: 'mlp', epochs: 3, batchSize: 32, lr: 0.01 },
+    runs: ({ config }) => optimizerRuns(config, config.lr),
   },
   'data-economy': {
     about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
@@ -158,6 +173,34 @@ function overfittingRuns(config) {
   ];
 }
 
+
+// Claim 6: the same deep MLP, data and seed from five initialisations.
+function initialisationRuns(config) {
+  const shared = { ...config, optimizer: optimizerSpec('momentum') };
+  const run = (name, model, init, detail) => ({ name, detail, datasetUrl: MNIST, config: { ...shared, model, init } });
+  return [
+    run('ReLU, He', 'mlp_deep', initSpec('he-uniform'), 'He uniform: variance 2 / fan-in'),
+    run('ReLU, Xavier', 'mlp_deep', initSpec('xavier-uniform'), 'Xavier uniform: variance 2 / (fan-in + fan-out)'),
+    run('ReLU, small', 'mlp_deep', initSpec('uniform', 0.001), 'uniform ±0.001'),
+    run('tanh, Xavier', 'mlp_deep_tanh', initSpec('xavier-uniform'), 'Xavier uniform'),
+    run('tanh, He', 'mlp_deep_tanh', initSpec('he-uniform'), 'He uniform'),
+  ];
+}
+
+// Claim 7: the optimisers on the same data and seed, each at its usual rate
+// (the core's catalog) or all at `sharedLr`; at their usual rates a sixth
+// run shows a rate far too large diverging on its own.
+function optimizerRuns(config, sharedLr) {
+  const names = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad'];
+  const runs = names.map((name) => {
+    const lr = sharedLr ?? usualRate(name);
+    return { name: optimizerLabel(name), detail: `learning rate ${lr}`, datasetUrl: MNIST, config: { ...config, optimizer: optimizerSpec(name), lr } };
+  });
+  if (sharedLr === null) {
+    runs.push({ name: 'SGD, far too large', detail: 'learning rate 1 with L2 1000: the weights grow ×999 a step', datasetUrl: MNIST, config: { ...config, optimizer: optimizerSpec('sgd'), lr: 1, l2: 1000 } });
+  }
+  return runs;
+}
 
 // Experiments that take K (labelled images per class) from the form.
 export const TAKES_K = Object.keys(EXPERIMENTS).filter((name) => EXPERIMENTS[name].takesK);

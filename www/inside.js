@@ -3,6 +3,7 @@
 //   first dense unit's incoming weights as an image), redrawn as it learns
 //   (at most once a second, and only while the panel is open);
 // - a drawing pad: draw a digit and see each run's class probabilities;
+// - layer health over time (layer-health.js);
 // - a held-out split measured image by image: per-class accuracy, the
 //   confusion matrix, and the images it gets wrong with what it said and
 //   how sure it was (a cell of the matrix shows only its images).
@@ -10,6 +11,7 @@
 
 import { DrawingPad } from './drawing-pad.js';
 import { accuracyView, pct } from './accuracy-view.js';
+import { LayerHealth } from './layer-health.js';
 
 const FILTERS_MS = 1000;
 const MAX_UNITS = 32; // a dense layer has 128 units: the first ones show the idea
@@ -68,6 +70,7 @@ export class InsidePanel {
     this.splitResult = root.querySelector('[data-testid="inspect-result"]');
     this.splitSelect = root.querySelector('[data-testid="inspect-split"]');
     this.lastFilters = 0;
+    this.health = new LayerHealth(root.querySelector('.inside-health'));
     this.pad = new DrawingPad(root.querySelector('[data-testid="draw-pad"]'), (pixels) => this.predict(pixels));
     root.querySelector('[data-testid="draw-clear"]').addEventListener('click', () => {
       this.pad.clear();
@@ -75,12 +78,15 @@ export class InsidePanel {
     });
     root.querySelector('[data-testid="inspect-run"]').addEventListener('click', () => this.inspect());
     root.addEventListener('toggle', () => {
-      if (root.open) this.refreshFilters(true);
+      if (!root.open) return;
+      this.refreshFilters(true);
+      this.health.redraw(true);
     });
   }
 
-  // New runs: what was shown belongs to the old ones.
-  reset() {
+  // New runs (`names`): what was shown belongs to the old ones.
+  reset(names) {
+    this.health.reset(names);
     this.filters.replaceChildren();
     this.probabilities.replaceChildren();
     this.splitResult.replaceChildren();

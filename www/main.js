@@ -150,6 +150,7 @@ function onWorkerEvent(type, payload) {
       if (!session.acceptsRunNews) break; // late news from a run that was reset or replaced
       for (const run of payload.runs) {
         charts.add(run.name, run.windows, run.evals);
+        inside.health.add(run.name, run.health);
         for (const e of run.evals) status.runMetrics(run.name, { trainAcc: e.train_acc, valAcc: e.val_acc, sourceAcc: e.source_acc });
       }
       // The headline numbers follow the first run (the only one outside experiments).
@@ -178,6 +179,10 @@ function onWorkerEvent(type, payload) {
       else if (sweepK !== null) status.message('Data-economy sweep done: every K trained from scratch and fine-tuned.');
       break;
     }
+    case 'runStopped':
+      if (!session.acceptsRunNews) break;
+      status.runNote(payload.name, `stopped: ${payload.message}`);
+      break;
     case 'paused':
       // After Reset the worker's late confirmation changes nothing.
       session.workerPaused();
@@ -238,7 +243,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
     status.setRuns(runs);
     configuredRuns = runs;
     session.configured(info.runs.length);
-    inside.reset();
+    inside.reset(runs.map((r) => r.name));
     // Per-layer freezing is for a single run; experiments freeze as they are defined.
     if (session.layersLive) layersPanel.show(info.runs[0].layers);
     else layersPanel.hide();

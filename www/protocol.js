@@ -48,14 +48,18 @@
 //                                   table of choices and limits (src/catalog/)
 //   described {name, layers, paramCount}
 //   configured {runs: [{name, dataset, layers, paramCount, status}]}
-//   progress {runs: [{name, windows, evals, status, imagesPerSec}]}  a few per second;
-//                                   windows and evals carry `seconds` of the run's own work
+//   progress {runs: [{name, windows, evals, health, status, imagesPerSec}]}  a few per second;
+//                                   windows and evals carry `seconds` of the run's own work;
+//                                   health: the layer-health records of its evaluation points
 //   paused {runs: [{name, status}]} / done {runs: [{name, status, test}]}
 //   layers {runs: [{name, layers}]} the reply to freeze / layerLr: each layer's name, shape,
 //                                   params, frozen, lr_multiplier
 //   snapshot {runs: [{name, bytes, busyMs, step}]}  every run's resume point, right after the
 //                                   progress it matches: every AUTOSAVE_MS of training and
 //                                   whenever training stops
+//   runStopped {name, code, message, status}  one run of several diverged and stopped
+//                                   alone (the others train on); a single run's divergence
+//                                   is an `error` that stops the list
 //   heartbeat {}                    every HEARTBEAT_MS, training or not
 //   error {code, message, replyTo, fatal?}  code is the error's name (DatasetError,
 //                                   CheckpointError, ConfigError, ModelError, DivergedError,

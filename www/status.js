@@ -46,6 +46,19 @@ export class StatusPanel {
     if (testAcc != null) row.querySelector('[data-testid="run-test-acc"]').textContent = testAcc.toFixed(4);
   }
 
+  // A note under one run's row (e.g. it diverged and stopped while the others train on).
+  runNote(name, text) {
+    const row = [...this.runs.children].find((li) => li.dataset.run === name);
+    if (!row) return;
+    let note = row.querySelector('.run-note');
+    if (!note) {
+      note = Object.assign(document.createElement('span'), { className: 'run-note' });
+      note.setAttribute('data-testid', 'run-note');
+      row.append(note);
+    }
+    note.textContent = text;
+  }
+
   // The runs kept on the charts: label, final numbers, and a button to drop each.
   setKept(kept, onRemove) {
     this.kept ??= this.line.closest('.status-panel').querySelector('[data-testid="kept-runs"]');

@@ -77,6 +77,7 @@ function postProgress(now) {
         name: run.name,
         windows: window ? [{ ...window, seconds }] : [],
         evals: run.trainer.takeEvals().map((e) => ({ ...e, seconds })),
+        health: run.trainer.takeHealth(),
         status: run.trainer.status(),
         imagesPerSec: imagesPerSec(run, now),
       };
@@ -101,18 +102,27 @@ function runChunk() {
       const start = performance.now();
       let images = 0;
       let trainMs = 0;
-      while (performance.now() - start < slice) {
-        const t = performance.now();
-        const result = run.trainer.tick();
-        const ms = performance.now() - t;
-        run.busyMs += ms;
-        if (result > 0) {
-          images += result;
-          trainMs += ms;
-        } else if (result < 0) {
-          run.done = true;
-          break;
+      try {
+        while (performance.now() - start < slice) {
+          const t = performance.now();
+          const result = run.trainer.tick();
+          const ms = performance.now() - t;
+          run.busyMs += ms;
+          if (result > 0) {
+            images += result;
+            trainMs += ms;
+          } else if (result < 0) {
+            run.done = true;
+            break;
+          }
         }
+      } catch (err) {
+        // In a list of runs, one that diverges stops alone (it keeps its last
+        // finite weights and its curve); the others train on. A single run,
+        // or the last one still training, stops the list as before.
+        if (err.name !== 'DivergedError' || runs.filter((r) => !r.done).length < 2) throw err;
+        run.done = true;
+        post('runStopped', { name: run.name, code: err.name, message: err.message, status: run.trainer.status() });
       }
       if (images > 0) run.speed.push({ t: performance.now(), images, ms: trainMs });
     }

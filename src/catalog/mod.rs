@@ -41,6 +41,26 @@ pub const OPTIMIZERS: &[Choice<OptimizerSpec>] = &[
     Choice { name: "adagrad", label: "Adagrad", spec: OptimizerSpec::Adagrad { eps: eps() } },
 ];
 
+/// The learning rate each optimiser is usually started at (the defaults of
+/// PyTorch's `torch.optim` where it has one — Adam, RMSprop 1e-3 in Keras
+/// and common use, Adagrad 1e-2 — and 0.01 for SGD, Keras's default; PyTorch
+/// makes SGD's rate required). The optimisers experiment (MISSION claim 7)
+/// trains each at its own.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UsualRate {
+    pub optimizer: &'static str,
+    pub lr: f32,
+}
+
+pub const USUAL_RATES: &[UsualRate] = &[
+    UsualRate { optimizer: "sgd", lr: 0.01 },
+    UsualRate { optimizer: "momentum", lr: 0.01 },
+    UsualRate { optimizer: "nesterov", lr: 0.01 },
+    UsualRate { optimizer: "adam", lr: 0.001 },
+    UsualRate { optimizer: "rmsprop", lr: 0.001 },
+    UsualRate { optimizer: "adagrad", lr: 0.01 },
+];
+
 /// An initialiser; the plain random ones take a scale, stored in the spec's
 /// field `scale_field` (`scale` for uniform, `std` for normal).
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +157,7 @@ pub const OWN_IMAGES: OwnImageRules = OwnImageRules { min_per_class: 5, held_out
 #[derive(Debug, Clone, Serialize)]
 pub struct Catalog {
     pub optimizers: &'static [Choice<OptimizerSpec>],
+    pub usual_rates: &'static [UsualRate],
     pub inits: &'static [InitChoice],
     pub schedules: &'static [Choice<Schedule>],
     pub shifts: &'static [ShiftChoice],
@@ -153,6 +174,7 @@ pub struct Catalog {
 pub fn catalog() -> Catalog {
     Catalog {
         optimizers: OPTIMIZERS,
+        usual_rates: USUAL_RATES,
         inits: INITS,
         schedules: SCHEDULES,
         shifts: SHIFTS,
@@ -228,6 +250,9 @@ mod tests {
         }
         assert_eq!(init("kaiming-uniform", 0.0).unwrap(), Init::HeUniform);
         assert_eq!(init("normal", 0.2).unwrap(), Init::Normal { std: 0.2 });
+        // One usual rate for each optimiser, inside the learning rate's range.
+        assert_eq!(USUAL_RATES.iter().map(|r| r.optimizer).collect::<Vec<_>>(), OPTIMIZERS.iter().map(|c| c.name).collect::<Vec<_>>());
+        assert!(USUAL_RATES.iter().all(|r| limits::LR.allows(r.lr as f64)));
         let err = optimizer("lion").unwrap_err().to_string();
         assert!(err.contains("lion") && err.contains("adagrad"), "{err}");
         for s in SHIFTS {
