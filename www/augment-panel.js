@@ -161,6 +161,8 @@ export class AugmentPanel {
     canvas.width = count * (width + gap) - gap + 2;
     canvas.height = 2 * (height + gap) - gap + 2;
     canvas.dataset.images = String(count);
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `${count} training images, and below them the same images as augmented for training`);
     const ctx = canvas.getContext('2d');
     const image = ctx.createImageData(canvas.width, canvas.height);
     const put = (x, y, rgb) => image.data.set([...rgb, 255], 4 * (y * canvas.width + x));

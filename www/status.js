@@ -87,6 +87,7 @@ export class StatusPanel {
         const detail = Object.assign(document.createElement('span'), { className: 'run-detail', textContent: run.label });
         const numbers = (label, value) => Object.assign(document.createElement('span'), { textContent: `${label} ${value ?? '–'}` });
         const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'kept-remove', textContent: '×', title: 'remove from the charts' });
+        remove.setAttribute('aria-label', `Remove kept ${i + 1} from the charts`);
         remove.addEventListener('click', () => onRemove(i));
         li.append(name, detail, numbers('validation', run.valAcc), numbers('test', run.testAcc), remove);
         return li;
