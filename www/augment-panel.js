@@ -18,6 +18,12 @@ const FORMATS = {
   erase: (v) => `${Math.round(v * 100)} %`,
 };
 const format = (name) => FORMATS[name] || ((v) => String(v));
+// What a strength slider's number is in, for its accessible name: the
+// visible "12°" alone tells a screen reader neither what nor which slider.
+const UNITS = { rotation: 'degrees', zoom: 'percent', translate: 'percent of the image', erase: 'percent of the image' };
+const strengthName = (t) => (UNITS[t.name] ? `${t.label}, ${UNITS[t.name]}` : t.label);
+// "Rotation ±" → "Rotation probability"; brightness's probability is contrast's too.
+const probabilityName = (t) => (t.name === 'brightness' ? 'Brightness and contrast probability' : `${t.label.replace(/ [±σ]$|, area$/, '')} probability`);
 // A strength's field in AugmentConfig: the catalog names it by its path in the run configuration.
 const strengthField = (t) => (t.strength ? t.strength.field.replace(/^augment\./, '') : null);
 
@@ -56,31 +62,44 @@ export class AugmentPanel {
   // One row per transform of the core's catalog: its strength and its probability.
   useCatalog() {
     const rows = this.fieldset.querySelector('.augment-rows');
+    // Column headings for sighted users; each slider carries its full name.
+    const head = document.createElement('div');
+    head.className = 'augment-row augment-head';
+    head.setAttribute('aria-hidden', 'true');
+    head.append(...['', 'strength', 'probability'].map((text) => Object.assign(document.createElement('span'), { textContent: text })));
     const built = catalog().transforms.map((t) => {
       const row = document.createElement('div');
       row.className = 'augment-row';
       row.append(Object.assign(document.createElement('span'), { className: 'augment-name', textContent: t.label }));
-      if (t.strength) row.append(this.slider(t.name, strengthField(t), t.slider_max, t.slider_step, format(t.name)));
+      if (t.strength) row.append(this.slider(t.name, strengthField(t), t.slider_max, t.slider_step, format(t.name), strengthName(t)));
       else row.append(document.createElement('span'));
-      if (t.probability) row.append(this.slider(`${t.name}-p`, t.probability, 1, 0.05, (v) => `p ${v}`));
+      if (t.probability) row.append(this.slider(`${t.name}-p`, t.probability, 1, 0.05, (v) => `p ${v}`, probabilityName(t)));
       else row.append(Object.assign(document.createElement('span'), { className: 'augment-shared', textContent: 'with brightness' }));
       return row;
     });
-    rows.replaceChildren(...built);
+    rows.replaceChildren(head, ...built);
   }
 
-  slider(key, field, max, step, format) {
+  slider(key, field, max, step, format, name) {
     const wrap = document.createElement('label');
     wrap.className = 'augment-slider';
     // defaultValue too: links leave out what equals it (share.js).
     const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: String(max), step: String(step), defaultValue: '0', value: '0', name: `aug_${field}` });
     input.setAttribute('data-testid', `aug-${key}`);
+    input.setAttribute('aria-label', name);
     const value = Object.assign(document.createElement('output'), { textContent: format(0) });
+    value.setAttribute('aria-hidden', 'true'); // the slider's aria-valuetext says the same
+    input.format = () => {
+      const text = format(Number(input.value));
+      value.textContent = text;
+      // A probability reads well as the bare number; a strength needs its unit.
+      if (!key.endsWith('-p')) input.setAttribute('aria-valuetext', text);
+    };
+    input.format();
     input.addEventListener('input', () => {
-      value.textContent = format(Number(input.value));
+      input.format();
       this.refresh();
     });
-    input.format = () => (value.textContent = format(Number(input.value)));
     wrap.append(input, value);
     this.inputs.set(field, input);
     return wrap;
@@ -143,6 +162,8 @@ export class AugmentPanel {
     canvas.width = count * (width + gap) - gap + 2;
     canvas.height = 2 * (height + gap) - gap + 2;
     canvas.dataset.images = String(count);
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `${count} training images, and below them the same images as augmented for training`);
     const ctx = canvas.getContext('2d');
     const image = ctx.createImageData(canvas.width, canvas.height);
     const put = (x, y, rgb) => image.data.set([...rgb, 255], 4 * (y * canvas.width + x));

@@ -23,16 +23,19 @@ export function chartsPng(title, charts) {
   canvas.height = Math.round(height * scale);
   const ctx = canvas.getContext('2d');
   ctx.scale(scale, scale);
-  ctx.fillStyle = '#ffffff';
+  // The page's colours: the charts drew their axes in them (dark scheme too).
+  const css = getComputedStyle(document.documentElement);
+  const [paper, ink, muted] = ['--panel', '--ink', '--muted'].map((name) => css.getPropertyValue(name).trim());
+  ctx.fillStyle = paper || '#ffffff';
   ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = '#111827';
+  ctx.fillStyle = ink || '#111827';
   ctx.font = `600 ${FONT}`;
   ctx.textBaseline = 'middle';
   ctx.fillText(title, PAD, PAD + LINE / 2);
   let y = PAD + LINE + PAD;
   charts.forEach(({ caption, chart }, i) => {
     ctx.font = FONT;
-    ctx.fillStyle = '#374151';
+    ctx.fillStyle = muted || '#374151';
     ctx.fillText(caption, PAD, y + LINE / 2);
     y += LINE;
     const plot = chart.ctx.canvas;
@@ -50,7 +53,7 @@ export function chartsPng(title, charts) {
       ctx.lineTo(x + 22, cy);
       ctx.stroke();
       ctx.setLineDash([]);
-      ctx.fillStyle = '#374151';
+      ctx.fillStyle = muted || '#374151';
       ctx.fillText(entry.label, x + 28, cy, column - 32);
     });
     y += legendRows[i] * LINE + PAD;

@@ -8,7 +8,8 @@
 
 import uPlot from './vendor/uPlot.esm.js';
 
-// [validation, training] colour per run, in run order.
+// [validation, training] colour per run, in run order: styles.css sets them
+// per colour scheme (--run-N-val, --run-N-train); these are the fallbacks.
 const PALETTE = [
   ['#2457c5', '#93acdf'],
   ['#c2410c', '#f0a77a'],
@@ -24,6 +25,20 @@ const KEPT_STROKES = ['#6b7280', '#9ca3af', '#4b5563', '#b0b6bf', '#374151', '#c
 const KEPT_DASHES = [[2, 3], [8, 4], [4, 2, 1, 2], [12, 3], [1, 3], [6, 6]];
 export const MAX_KEPT = KEPT_STROKES.length;
 
+// The charts draw on a canvas, where CSS does not reach: their colours are
+// read from styles.css's variables each time a chart is built, and the
+// charts are rebuilt when the colour scheme changes.
+function theme() {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    ink: v('--chart-ink', '#1f2328'),
+    grid: v('--chart-grid', 'rgba(0,0,0,0.07)'),
+    palette: PALETTE.map(([val, train], i) => [v(`--run-${i + 1}-val`, val), v(`--run-${i + 1}-train`, train)]),
+    kept: KEPT_STROKES.map((stroke, i) => v(`--kept-${i + 1}`, stroke)),
+  };
+}
+
 const X_AXES = {
   epoch: { label: 'epoch', field: 'epoch', digits: 2 },
   examples: { label: 'training examples seen', field: 'examples_seen', digits: 0 },
@@ -33,22 +48,29 @@ const X_AXES = {
 // `withSource` adds a dashed series per run for the forgetting meter's source-task accuracy.
 function makeChart(container, yLabel, yRange, runNames, withSource, kept, xAxis) {
   const { label: xLabel, digits } = X_AXES[xAxis];
+  const colours = theme();
   const series = [{ label: xLabel, value: (u, v) => (v == null ? '–' : v.toFixed(digits)) }];
   runNames.forEach((name, i) => {
-    const [val, train] = PALETTE[i % PALETTE.length];
+    const [val, train] = colours.palette[i % PALETTE.length];
     const prefix = runNames.length > 1 ? `${name} ` : '';
     series.push({ label: `${prefix}training`, stroke: train, width: 1.5, spanGaps: true, points: { show: false } });
     series.push({ label: `${prefix}validation`, stroke: val, width: 2, spanGaps: true, points: { size: 5 } });
     if (withSource) series.push({ label: `${prefix}source task`, stroke: val, width: 2, dash: [6, 4], spanGaps: true, points: { show: false } });
   });
   kept.forEach((run, i) => {
-    series.push({ label: `kept ${i + 1}`, stroke: KEPT_STROKES[i], width: 1.5, dash: KEPT_DASHES[i], spanGaps: true, points: { show: false } });
+    series.push({ label: `kept ${i + 1}`, stroke: colours.kept[i], width: 1.5, dash: KEPT_DASHES[i], spanGaps: true, points: { show: false } });
   });
   const opts = {
     width: Math.max(container.clientWidth, 200),
     height: 240,
     scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
-    axes: [{ label: xLabel, size: 36 }, { label: yLabel, size: 50 }],
+    axes: [xLabel, yLabel].map((label, i) => ({
+      label,
+      size: i ? 50 : 36,
+      stroke: colours.ink,
+      grid: { stroke: colours.grid, width: 1 },
+      ticks: { stroke: colours.grid, width: 1 },
+    })),
     series,
     legend: { live: true },
   };
@@ -64,6 +86,7 @@ export class Charts {
     this.setRuns(['run']);
     this.warmUp();
     new ResizeObserver(() => this.resize()).observe(lossContainer.parentElement.parentElement);
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.build());
   }
 
   // Starts empty charts with one training and one validation series per run.
@@ -88,8 +111,20 @@ export class Charts {
     }
     this.loss = makeChart(this.containers[0], 'loss', null, this.runNames, false, this.kept, this.xAxis);
     this.acc = makeChart(this.containers[1], 'accuracy', [0, 1], this.runNames, this.source, this.kept, this.xAxis);
+    this.describe();
     this.pending = false;
     this.scheduleDraw();
+  }
+
+  // The charts' text alternative in brief (role="img" on each container);
+  // the numbers themselves are in the table under the charts.
+  describe() {
+    const against = `against ${X_AXES[this.xAxis].label}`;
+    const runs = this.runNames.length > 1 ? `${this.runNames.length} runs (${this.runNames.join(', ')})` : 'the current run';
+    const kept = this.kept.length ? `, and ${this.kept.length} kept run${this.kept.length > 1 ? 's' : ''} for comparison` : '';
+    const rest = `for ${runs}${kept}. The latest numbers are in the table “The charts in numbers” below.`;
+    this.containers[0].setAttribute('aria-label', `Loss chart: training and validation cross-entropy ${against}, ${rest}`);
+    this.containers[1].setAttribute('aria-label', `Accuracy chart: training and validation accuracy ${against}${this.source ? ', and source-task accuracy' : ''}, ${rest}`);
   }
 
   // 'epoch' | 'examples' | 'seconds': the same points, re-plotted.

@@ -111,6 +111,8 @@ export class LayersPanel {
     box.checked = layer.frozen;
     box.setAttribute('data-testid', `freeze-${layer.index}`);
     box.title = 'frozen: the optimiser leaves this layer’s weights unchanged';
+    // Every row says "frozen" and "LR ×": the names say which layer.
+    box.setAttribute('aria-label', `${layer.index}. ${layer.name} frozen`);
     box.addEventListener('change', () => {
       this.frozen.set(layer.index, box.checked);
       this.onFreeze(layer.index, box.checked, box);
@@ -128,6 +130,7 @@ export class LayersPanel {
     input.value = String(+layer.lr_multiplier.toPrecision(4));
     input.setAttribute('data-testid', `lr-mult-${layer.index}`);
     input.title = 'this layer learns at this multiple of the learning rate';
+    input.setAttribute('aria-label', `${layer.index}. ${layer.name} LR ×`);
     input.addEventListener('change', () => {
       const value = Number(input.value);
       // The core's range for a layer's multiplier (the worker would refuse anything else).

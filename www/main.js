@@ -151,7 +151,7 @@ function onWorkerEvent(type, payload) {
       for (const run of payload.runs) {
         charts.add(run.name, run.windows, run.evals);
         inside.health.add(run.name, run.health);
-        for (const e of run.evals) status.runMetrics(run.name, { trainAcc: e.train_acc, valAcc: e.val_acc, sourceAcc: e.source_acc });
+        for (const e of run.evals) status.runMetrics(run.name, { trainAcc: e.train_acc, valAcc: e.val_acc, sourceAcc: e.source_acc, trainLoss: e.train_loss, step: e.step });
       }
       // The headline numbers follow the first run (the only one outside experiments).
       const first = payload.runs[0];

@@ -261,11 +261,14 @@ export class OwnImages {
     split.textContent = c.images.length >= rules().min_per_class ? `${train} train · ${validation} validation · ${test} test` : `needs ${rules().min_per_class - c.images.length} more`;
     const thumbs = document.createElement('span');
     thumbs.className = 'own-thumbs';
+    thumbs.setAttribute('aria-hidden', 'true'); // a glance for the eye; the count says how many
     for (const img of c.images.slice(0, THUMBS)) thumbs.append(thumbnail(img.rgb32));
     const add = document.createElement('label');
     add.className = 'own-add';
     const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, accept: 'image/*' });
     input.setAttribute('data-testid', `upload-class-${index}`);
+    // Every row has the same visible words: the names say which class.
+    input.setAttribute('aria-label', `Add images to class “${c.name}”`);
     input.addEventListener('change', async () => {
       const files = [...input.files];
       input.value = '';
@@ -273,6 +276,7 @@ export class OwnImages {
     });
     add.append('Add images', input);
     const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Remove', className: 'own-remove' });
+    remove.setAttribute('aria-label', `Remove class “${c.name}”`);
     remove.addEventListener('click', () => this.removeClass(index));
     // Files dropped onto a row join that class.
     row.addEventListener('dragover', (e) => {

@@ -1,10 +1,21 @@
-// The status line and the headline numbers.
+// The status line, the headline numbers, and the charts' numbers as a table.
+//
+// The status line (in the sticky action bar) changes with every progress
+// message, several times a second while training, so it is not a live
+// region: a screen reader would read it over and over. A visually hidden
+// polite live region beside the numbers tells only what is worth hearing:
+// messages (errors included), and a run's state when it changes (training,
+// paused, done).
 
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export class StatusPanel {
   constructor(root) {
-    this.line = root.querySelector('[data-testid="status"]');
+    this.root = root;
+    this.line = root.ownerDocument.querySelector('[data-testid="status"]');
+    this.live = root.querySelector('[data-testid="status-live"]');
+    this.table = root.ownerDocument.querySelector('[data-testid="chart-table"] tbody');
+    this.announcedState = null;
     this.trainLoss = root.querySelector('[data-testid="train-loss"]');
     this.valAcc = root.querySelector('[data-testid="val-acc"]');
     this.testAcc = root.querySelector('[data-testid="test-acc"]');
@@ -30,9 +41,28 @@ export class StatusPanel {
       }),
     );
     this.runs.hidden = runs.length < 2;
+    this.table.replaceChildren(
+      ...runs.map((run) => {
+        const tr = document.createElement('tr');
+        tr.dataset.run = run.name;
+        const name = Object.assign(document.createElement('th'), { scope: 'row', textContent: run.name });
+        tr.append(name, ...['step', 'train-loss', 'val-acc', 'test-acc'].map((key) => Object.assign(document.createElement('td'), { className: key, textContent: '–' })));
+        return tr;
+      }),
+    );
   }
 
-  runMetrics(name, { trainAcc, valAcc, testAcc, sourceAcc }) {
+  // Called at evaluation points and when a run ends, never per frame: the
+  // table (the charts' text alternative) changes only then.
+  runMetrics(name, { trainAcc, valAcc, testAcc, sourceAcc, trainLoss, step }) {
+    const cells = [...this.table.children].find((tr) => tr.dataset.run === name);
+    if (cells) {
+      const set = (key, text) => (cells.querySelector(`.${key}`).textContent = text);
+      if (step != null) set('step', fmt.format(step));
+      if (trainLoss != null) set('train-loss', trainLoss.toFixed(4));
+      if (valAcc != null) set('val-acc', valAcc.toFixed(4));
+      if (testAcc != null) set('test-acc', testAcc.toFixed(4));
+    }
     const row = [...this.runs.children].find((li) => li.dataset.run === name);
     if (!row) return;
     const source = row.querySelector('[data-testid="run-source-acc"]');
@@ -61,7 +91,7 @@ export class StatusPanel {
 
   // The runs kept on the charts: label, final numbers, and a button to drop each.
   setKept(kept, onRemove) {
-    this.kept ??= this.line.closest('.status-panel').querySelector('[data-testid="kept-runs"]');
+    this.kept ??= this.root.querySelector('[data-testid="kept-runs"]');
     this.kept.replaceChildren(
       ...kept.map((run, i) => {
         const li = document.createElement('li');
@@ -70,6 +100,7 @@ export class StatusPanel {
         const detail = Object.assign(document.createElement('span'), { className: 'run-detail', textContent: run.label });
         const numbers = (label, value) => Object.assign(document.createElement('span'), { textContent: `${label} ${value ?? '–'}` });
         const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'kept-remove', textContent: '×', title: 'remove from the charts' });
+        remove.setAttribute('aria-label', `Remove kept ${i + 1} from the charts`);
         remove.addEventListener('click', () => onRemove(i));
         li.append(name, detail, numbers('validation', run.valAcc), numbers('test', run.testAcc), remove);
         return li;
@@ -86,16 +117,31 @@ export class StatusPanel {
   }
 
   message(text, { error = false } = {}) {
-    this.line.textContent = text;
-    this.line.classList.toggle('error', error);
+    this.show(text, error);
+    this.announce(text);
+    this.announcedState = null; // the next progress says its state again
   }
 
   progress(status, state, imagesPerSec) {
     const epoch = `Epoch ${status.epoch.toFixed(2)} / ${status.epochs}`;
     const step = `step ${fmt.format(status.step)} / ${fmt.format(status.total_steps)}`;
     const speed = imagesPerSec > 0 ? ` · ${fmt.format(imagesPerSec)} images/s` : '';
-    this.message(`${epoch} · ${step}${speed} · ${state}`);
+    this.show(`${epoch} · ${step}${speed} · ${state}`, false);
     if (imagesPerSec > 0) this.speed.textContent = fmt.format(imagesPerSec);
+    if (state !== this.announcedState) {
+      this.announcedState = state;
+      const test = state === 'done' && this.testAcc.textContent !== '–' ? `, test accuracy ${this.testAcc.textContent}` : '';
+      this.announce(`${state[0].toUpperCase()}${state.slice(1)}: ${epoch}, ${step}${test}.`);
+    }
+  }
+
+  show(text, error) {
+    this.line.textContent = text;
+    this.line.classList.toggle('error', error);
+  }
+
+  announce(text) {
+    this.live.textContent = text;
   }
 
   metrics({ trainLoss, valAcc, testAcc }) {
@@ -112,5 +158,6 @@ export class StatusPanel {
     this.metrics({ trainLoss: null, valAcc: null, testAcc: null });
     this.speed.textContent = '–';
     this.runInfo('');
+    for (const td of this.table.querySelectorAll('td')) td.textContent = '–';
   }
 }

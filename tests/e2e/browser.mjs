@@ -23,8 +23,11 @@ const ARGS = [
 ];
 
 // `beforeGoto(page)` runs before the page loads (e.g. to route requests);
-// `readyState` is the body[data-state] to wait for (null: don't wait).
-export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null } = {}) {
+// `readyState` is the body[data-state] to wait for (null: don't wait);
+// `contextOptions` go to Playwright's browser context (e.g. bypassCSP, so
+// the accessibility test can inject axe into a page whose CSP allows only
+// its own scripts; colorScheme; viewport).
+export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null, contextOptions = {} } = {}) {
   const server = await startServer({ port: 0 });
   const url = `http://127.0.0.1:${server.address().port}/${pagePath}`;
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
@@ -33,6 +36,7 @@ export async function openLab({ path: pagePath = '', readyState = 'idle', before
     headless: true,
     args: ARGS,
     viewport: { width: 1280, height: 900 },
+    ...contextOptions,
   });
   const page = context.pages()[0] || (await context.newPage());
   const consoleErrors = [];
