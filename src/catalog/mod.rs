@@ -49,7 +49,8 @@ pub const OPTIMIZERS: &[Choice<OptimizerSpec>] = &[
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct UsualRate {
     pub optimizer: &'static str,
-    pub lr: f32,
+    /// f64, so the page reads 0.01 and not its nearest f32, 0.009999999776…
+    pub lr: f64,
 }
 
 pub const USUAL_RATES: &[UsualRate] = &[
@@ -252,7 +253,7 @@ mod tests {
         assert_eq!(init("normal", 0.2).unwrap(), Init::Normal { std: 0.2 });
         // One usual rate for each optimiser, inside the learning rate's range.
         assert_eq!(USUAL_RATES.iter().map(|r| r.optimizer).collect::<Vec<_>>(), OPTIMIZERS.iter().map(|c| c.name).collect::<Vec<_>>());
-        assert!(USUAL_RATES.iter().all(|r| limits::LR.allows(r.lr as f64)));
+        assert!(USUAL_RATES.iter().all(|r| limits::LR.allows(r.lr)));
         let err = optimizer("lion").unwrap_err().to_string();
         assert!(err.contains("lion") && err.contains("adagrad"), "{err}");
         for s in SHIFTS {
