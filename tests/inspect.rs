@@ -87,8 +87,20 @@ fn layer_weights_have_their_layout_and_bad_requests_are_named() {
 }
 
 fn deep_run(init: Init) -> Trainer {
-    let config =
-        TrainConfig { model: "mlp_deep".into(), init, train_limit: Some(512), batch_size: 32, epochs: 1, evals_per_epoch: 4, ..TrainConfig::default() };
+    // SGD with momentum, as the initialisation experiment: Adam's per-weight
+    // step sizes grow tiny weights back within a few steps.
+    let optimizer = OptimizerSpec::Sgd { momentum: 0.9, nesterov: false };
+    let config = TrainConfig {
+        model: "mlp_deep".into(),
+        init,
+        optimizer,
+        lr: 0.01,
+        train_limit: Some(512),
+        batch_size: 32,
+        epochs: 1,
+        evals_per_epoch: 4,
+        ..TrainConfig::default()
+    };
     Trainer::new(config, mnist()).unwrap()
 }
 
