@@ -111,14 +111,30 @@ export const CLAIMS = [
   {
     n: 8,
     text: 'A skewed source dataset leaves its bias in the fine-tuned model (per-class accuracy shows it).',
-    unavailable: 'Not measured here yet: it needs a base pretrained on a deliberately skewed source set, which the page does not ship yet.',
+    settings: { experiment: 'skewed-base', labelsPerClass: '20' },
+    needsPerClass: true,
+    rule: 'How far the digit 3’s test accuracy falls below the other digits’ mean: at least 5 points further for the run fine-tuned from the base that barely saw a 3 than for the run from scratch: holds; not further: does not hold; in between: mixed.',
+    verdict(r) {
+      const shortfall = (name) => {
+        const classes = r.perClass(name);
+        const three = classes.find((c) => c.class === '3').acc;
+        const others = classes.filter((c) => c.class !== '3');
+        return others.reduce((a, c) => a + c.acc, 0) / others.length - three;
+      };
+      const [fine, scratch] = [shortfall('fine-tuned'), shortfall('from scratch')];
+      return {
+        verdict: threeWay(fine - scratch >= 0.05, fine - scratch <= 0),
+        measured: `the 3s trail the other digits by ${pts(fine).replace('+', '')} fine-tuned and ${pts(scratch).replace('+', '')} from scratch`,
+      };
+    },
   },
 ];
 
 const VERDICT_TEXT = { holds: 'holds here', 'does not hold': 'does not hold here', mixed: 'mixed' };
 
 export class ClaimsGallery {
-  // `page`: {apply(settings), train(), results() → the collected results, hashFor(settings)}.
+  // `page`: {apply(settings), train(), results(epochs) → the collected results,
+  // perClass() → Promise<Map(run name → per-class test accuracy)>, hashFor(settings)}.
   constructor(root, page) {
     this.root = root;
     this.page = page;
@@ -167,14 +183,21 @@ export class ClaimsGallery {
   }
 
   // The run list (or the whole sweep) finished: the active claim's verdict.
-  finished() {
+  async finished() {
     const claim = this.active;
     if (!claim) return;
     this.active = null;
     const card = this.cards.get(claim.n);
     let result;
     try {
-      result = claim.verdict(this.page.results(Number(claim.settings.epochs || 0)));
+      const results = this.page.results(Number(claim.settings.epochs || 0));
+      // Per-class test accuracy, measured by the core for the runs just ended.
+      const perClass = claim.needsPerClass ? await this.page.perClass() : new Map();
+      results.perClass = (name) => {
+        if (!perClass.has(name)) throw new Error(`no per-class accuracy for “${name}”`);
+        return perClass.get(name);
+      };
+      result = claim.verdict(results);
     } catch (err) {
       card.outcome.textContent = `The runs did not give what the rule needs (${err.message}).`;
       return;

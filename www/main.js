@@ -84,6 +84,7 @@ const claims = new ClaimsGallery(document.querySelector('[data-testid="claims"]'
   },
   train: () => buttons.train.click(),
   results: (epochs) => runResults.view(epochs, sweepPanel.points),
+  perClass: async () => new Map((await worker.request('inspectSplit', { split: 'test', mistakes: 0 })).runs.map((run) => [run.name, run.report.per_class])),
   hashFor: (settings) => `#${new URLSearchParams(settings)}`,
 });
 

@@ -60,7 +60,7 @@ test('the claims gallery runs a claim’s experiment and gives the verdict its r
   const { page } = lab;
   await page.locator('[data-testid="claims"] summary').click();
   assert.equal(await page.locator('[data-testid="claim-card"]').count(), 8, 'a card per claim of MISSION.md');
-  assert.match(await page.locator('[data-testid="claim-card"][data-claim="8"]').textContent(), /Not measured here yet/);
+  assert.equal(await page.locator('[data-testid="claim-card"] [data-testid="claim-run"]').count(), 8, 'each one can be run');
   const card = page.locator('[data-testid="claim-card"][data-claim="7"]');
   await card.locator('[data-testid="claim-run"]').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="claim-card"][data-claim="7"]').dataset.verdict, null, { timeout: 120_000 });
