@@ -278,7 +278,8 @@ impl Trainer {
         // A training point every 1/WINDOWS_PER_EPOCH of an epoch (every
         // step for short epochs), and at each epoch's end.
         let per_window = self.steps_per_epoch.div_ceil(WINDOWS_PER_EPOCH).max(1);
-        if self.step.is_multiple_of(per_window) || self.cursor >= self.order.len() {
+        let in_epoch = (self.step - 1) % self.steps_per_epoch + 1;
+        if in_epoch.is_multiple_of(per_window) || self.cursor >= self.order.len() {
             self.close_window();
         }
         if self.cursor >= self.order.len() {
