@@ -77,6 +77,7 @@ models:
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --classes 0,1,2,3,4 --epochs 5 --seed 1 --out www/models/lenet5-mnist-digits0-4.ftlc
 	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --train-pool source --epochs 5 --seed 1 --out www/models/lenet5-mnist-source-half.ftlc
 	$(FTL) pretrain --dataset www/data/fashion-mnist.ftld.gz --model lenet5 --epochs 5 --seed 1 --out www/models/lenet5-fashion.ftlc
+	$(FTL) pretrain --dataset www/data/mnist.ftld.gz --model lenet5 --skew 3:10 --epochs 5 --seed 1 --out www/models/lenet5-mnist-skewed3.ftlc
 
 # Exported models read by others: ONNX Runtime runs every shipped base, two
 # models trained here and random-weight models of every layer kind on real

@@ -135,3 +135,27 @@ fn layer_health_comes_at_every_evaluation_and_shows_a_vanishing_signal() {
     assert!(he_std > 0.05, "He keeps the signal: std {he_std}");
     assert!(small_std < he_std * 1e-2, "small init loses it: std {small_std} against He's {he_std}");
 }
+
+#[test]
+fn training_points_come_at_a_fixed_resolution_whatever_is_taken_when() {
+    // 256 images in batches of 32: 8 steps an epoch, so a point every step;
+    // 2,000 images: 63 steps an epoch, a point every 4 steps and at the epoch's end.
+    for (limit, per_epoch, last_steps) in [(256, 8, vec![15, 16]), (2000, 16, vec![123, 126])] {
+        let config = TrainConfig { model: "mlp".into(), train_limit: Some(limit), batch_size: 32, epochs: 2, ..TrainConfig::default() };
+        let mut t = Trainer::new(config, mnist()).unwrap();
+        let mut points = Vec::new();
+        loop {
+            match t.tick().unwrap() {
+                Tick::Done => break,
+                // Taking them at odd moments changes nothing.
+                _ if t.status().step % 3 == 0 => points.extend(t.take_windows()),
+                _ => {}
+            }
+        }
+        points.extend(t.take_windows());
+        assert_eq!(points.len(), 2 * per_epoch, "{limit} images");
+        assert_eq!(points.iter().rev().take(2).rev().map(|p| p.step).collect::<Vec<_>>(), last_steps);
+        assert_eq!(points.last().unwrap().epoch, 2.0);
+        assert_eq!(points.iter().map(|p| p.steps).sum::<u64>(), t.status().step, "every step is in exactly one point");
+    }
+}

@@ -16,6 +16,7 @@ const MNIST = 'data/mnist.ftld.gz';
 const BASE_0_TO_4 = 'models/lenet5-mnist-digits0-4.ftlc';
 const BASE_SOURCE_HALF = 'models/lenet5-mnist-source-half.ftlc';
 const BASE_FASHION = 'models/lenet5-fashion.ftlc';
+const BASE_SKEWED_3 = 'models/lenet5-mnist-skewed3.ftlc';
 export const EXPERIMENTS = {
   free: {
     runs: ({ dataset, config, startFrom, startFromLabel }) => [
@@ -80,6 +81,12 @@ export const EXPERIMENTS = {
     about: 'Claim 7, the other half: the same five optimisers at one shared learning rate (the one in the form). A rate that suits one is far too small or too large for another.',
     defaults: { model: 'mlp', epochs: 3, batchSize: 32, lr: 0.01 },
     runs: ({ config }) => optimizerRuns(config, config.lr),
+  },
+  'skewed-base': {
+    takesK: true, // K labelled images per class, from the form
+    about: 'Claim 8: a LeNet-5 pretrained on MNIST with the digit 3 nearly absent (10 of its training images kept) is fine-tuned — every layer, its head kept — on K labelled images of every digit, balanced; beside it the same network from scratch on the same images. “Inside the network” → What it gets wrong shows each digit’s accuracy: is 3 still the weak one after fine-tuning?',
+    defaults: { model: 'lenet5', epochs: 20, batchSize: 16 },
+    runs: ({ config, k }) => skewedBaseRuns(config, k),
   },
   'data-economy': {
     about: 'For K = 1 … 200 labelled images per class of digits 5–9: train from scratch and fine-tune the 0–4 base, same data, seed and epochs; the final test accuracies go on the log-scale chart.',
@@ -200,6 +207,16 @@ function optimizerRuns(config, sharedLr) {
     runs.push({ name: 'SGD, far too large', detail: 'learning rate 1 with L2 1000: the weights grow ×999 a step', datasetUrl: MNIST, config: { ...config, optimizer: optimizerSpec('sgd'), lr: 1, l2: 1000 } });
   }
   return runs;
+}
+
+// Claim 8: all ten digits, K balanced labels each, from scratch and from the
+// base that barely saw a 3.
+function skewedBaseRuns(config, k) {
+  const shared = { ...fewShot(config, k, 10), model: 'lenet5' };
+  return [
+    { name: 'from scratch', detail: `LeNet-5, ${k} labels per digit`, datasetUrl: MNIST, config: shared },
+    { name: 'fine-tuned', detail: 'base: MNIST with 3 nearly absent; head kept', datasetUrl: MNIST, config: shared, base: { url: BASE_SKEWED_3, newHead: false } },
+  ];
 }
 
 // Experiments that take K (labelled images per class) from the form.

@@ -1,8 +1,10 @@
 // "Inside the network", for every run of the list, side by side:
 // - the first layer's filters as pictures (a convolution's kernels, or each
 //   first dense unit's incoming weights as an image), redrawn as it learns
-//   (at most once a second, and only while the panel is open);
+//   (at most once a second, and only while the panel is open), a fine-tuned
+//   run's beside its base's;
 // - a drawing pad: draw a digit and see each run's class probabilities;
+// - every layer's output for one test image or the drawing (activations-view.js);
 // - layer health over time (layer-health.js);
 // - a held-out split measured image by image: per-class accuracy, the
 //   confusion matrix, and the images it gets wrong with what it said and
@@ -12,6 +14,7 @@
 import { DrawingPad } from './drawing-pad.js';
 import { accuracyView, pct } from './accuracy-view.js';
 import { LayerHealth } from './layer-health.js';
+import { activationsView } from './activations-view.js';
 
 const FILTERS_MS = 1000;
 const MAX_UNITS = 32; // a dense layer has 128 units: the first ones show the idea
@@ -71,6 +74,15 @@ export class InsidePanel {
     this.splitSelect = root.querySelector('[data-testid="inspect-split"]');
     this.lastFilters = 0;
     this.health = new LayerHealth(root.querySelector('.inside-health'));
+    this.actRun = root.querySelector('[data-testid="act-run"]');
+    this.activations = root.querySelector('[data-testid="activations"]');
+    this.testIndex = 0;
+    root.querySelector('[data-testid="act-test"]').addEventListener('click', () => this.showActivations({ index: this.testIndex++ }));
+    root.querySelector('[data-testid="act-drawing"]').addEventListener('click', () => {
+      const pixels = this.pad.pixels();
+      if (!pixels) return (this.activations.textContent = 'Draw a digit on the pad first.');
+      return this.showActivations({ pixels });
+    });
     this.pad = new DrawingPad(root.querySelector('[data-testid="draw-pad"]'), (pixels) => this.predict(pixels));
     root.querySelector('[data-testid="draw-clear"]').addEventListener('click', () => {
       this.pad.clear();
@@ -87,6 +99,8 @@ export class InsidePanel {
   // New runs (`names`): what was shown belongs to the old ones.
   reset(names) {
     this.health.reset(names);
+    this.actRun.replaceChildren(...names.map((n) => new Option(n, n)));
+    this.activations.replaceChildren();
     this.filters.replaceChildren();
     this.probabilities.replaceChildren();
     this.splitResult.replaceChildren();
@@ -109,7 +123,18 @@ export class InsidePanel {
     }
   }
 
-  filterGroup({ name, shape, weights }) {
+  // Every layer's output for a test image or the drawing, for the chosen run.
+  async showActivations(what) {
+    if (!this.usable()) return;
+    try {
+      const reply = await this.request('activations', { run: this.actRun.value || undefined, ...what });
+      this.activations.replaceChildren(...activationsView(reply));
+    } catch (err) {
+      this.activations.textContent = `${err.code || 'Error'}: ${err.message}`;
+    }
+  }
+
+  filterGroup({ name, shape, weights, base }) {
     const group = document.createElement('figure');
     group.className = 'filter-group';
     const caption = document.createElement('figcaption');
@@ -123,13 +148,19 @@ export class InsidePanel {
     // A convolution's kernel is [channels, k, k]; a dense unit's weights are an image when they match the input.
     const unitShape = weights.kind === 'conv2d' ? rest : per === shape[0] * shape[1] * shape[2] ? shape : null;
     caption.textContent = `${name}: layer ${weights.layer} (${weights.kind}), ${units} ${weights.kind === 'conv2d' ? 'filters' : 'units'}${unitShape ? '' : ' (its weights are not an image)'}`;
-    const grid = document.createElement('div');
-    grid.className = 'filter-grid';
-    grid.dataset.units = String(Math.min(units, MAX_UNITS));
-    if (unitShape) {
-      for (let u = 0; u < Math.min(units, MAX_UNITS); u++) grid.append(unitCanvas(weights.values.subarray(u * per, (u + 1) * per), unitShape));
-    }
-    group.append(caption, grid);
+    const grid = (w, label) => {
+      const row = document.createElement('div');
+      row.className = 'filter-grid';
+      row.dataset.units = String(Math.min(units, MAX_UNITS));
+      if (label) {
+        row.dataset.of = label;
+        row.append(Object.assign(document.createElement('span'), { className: 'filter-label', textContent: label }));
+      }
+      if (unitShape) for (let u = 0; u < Math.min(units, MAX_UNITS); u++) row.append(unitCanvas(w.values.subarray(u * per, (u + 1) * per), unitShape));
+      return row;
+    };
+    // A fine-tuned run: its base's filters above the current ones, what fine-tuning changed.
+    group.append(caption, ...(base ? [grid(base, 'base'), grid(weights, 'now')] : [grid(weights, null)]));
     return group;
   }
 

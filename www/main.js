@@ -18,6 +18,7 @@ import { Recovery } from './recovery.js';
 import { fileName, saveBytes } from './download.js';
 import { Keeping } from './keeping.js';
 import { InsidePanel } from './inside.js';
+import { ClaimsGallery, RunResults } from './claims.js';
 import { LayersPanel } from './layers.js';
 import { AugmentPanel, describeAugment } from './augment-panel.js';
 import { OwnImages, OWN_DATASET } from './own-images.js';
@@ -72,6 +73,20 @@ const augmentPanel = new AugmentPanel(form.querySelector('fieldset.augment'), do
 
 // Inside the network: filters, a drawing pad and the mistakes of every configured run.
 const inside = new InsidePanel(document.querySelector('[data-testid="inside"]'), (type, payload) => worker.request(type, payload), () => session.workerUsable && configuredRuns.length > 0);
+
+// The claims gallery: each claim's experiment, run, and judged by its rule.
+const runResults = new RunResults();
+const claims = new ClaimsGallery(document.querySelector('[data-testid="claims"]'), {
+  apply: (settings) => {
+    links.applySettings(settings);
+    render();
+    describeSoon();
+  },
+  train: () => buttons.train.click(),
+  results: (epochs) => runResults.view(epochs, sweepPanel.points),
+  perClass: async () => new Map((await worker.request('inspectSplit', { split: 'test', mistakes: 0 })).runs.map((run) => [run.name, run.report.per_class])),
+  hashFor: (settings) => `#${new URLSearchParams(settings)}`,
+});
 
 // ---- The session and the worker -------------------------------------------------
 
@@ -151,6 +166,7 @@ function onWorkerEvent(type, payload) {
       for (const run of payload.runs) {
         charts.add(run.name, run.windows, run.evals);
         inside.health.add(run.name, run.health);
+        runResults.progress([run]);
         for (const e of run.evals) status.runMetrics(run.name, { trainAcc: e.train_acc, valAcc: e.val_acc, sourceAcc: e.source_acc, trainLoss: e.train_loss, step: e.step });
       }
       // The headline numbers follow the first run (the only one outside experiments).
@@ -170,6 +186,7 @@ function onWorkerEvent(type, payload) {
       status.metrics({ testAcc: payload.runs[0].test ? payload.runs[0].test.acc : null });
       status.progress(payload.runs[0].status, 'done', 0);
       for (const run of payload.runs) lastTest.set(run.name, run.test ? run.test.acc : null);
+      runResults.done(payload.runs);
       embed?.done(payload.runs.map((run) => ({ name: run.name, val_acc: charts.rowsOf(configuredRuns.findIndex((r) => r.name === run.name)).filter((r) => r.kind === 'val').at(-1)?.acc ?? null, test_acc: run.test ? run.test.acc : null })));
       const { sweepK, sweepNext } = session.runDone();
       // Each run is kept on this device when it ends (a sweep's many runs are not).
@@ -177,11 +194,13 @@ function onWorkerEvent(type, payload) {
       if (sweepK !== null) sweepPanel.add(sweepK, Object.fromEntries(payload.runs.map((r) => [r.name, r.test ? r.test.acc : null])));
       if (sweepNext !== null) nextSweepStep();
       else if (sweepK !== null) status.message('Data-economy sweep done: every K trained from scratch and fine-tuned.');
+      if (sweepNext === null) claims.finished();
       break;
     }
     case 'runStopped':
       if (!session.acceptsRunNews) break;
       status.runNote(payload.name, `stopped: ${payload.message}`);
+      runResults.stopped(payload.name, payload.message);
       break;
     case 'paused':
       // After Reset the worker's late confirmation changes nothing.
@@ -193,6 +212,7 @@ function onWorkerEvent(type, payload) {
       status.message(`${payload.code}: ${payload.message}`, { error: true });
       session.workerFailed(payload.code);
       embed?.error(payload.code, payload.message);
+      claims.abandon();
       // A diverged run is kept with its last finite weights and its curves.
       if (payload.code === 'DivergedError' && !session.sweep) keeping.saveEnded([], 'diverged');
       break;
@@ -244,6 +264,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
     configuredRuns = runs;
     session.configured(info.runs.length);
     inside.reset(runs.map((r) => r.name));
+    runResults.reset(runs.map((r) => r.name));
     // Per-layer freezing is for a single run; experiments freeze as they are defined.
     if (session.layersLive) layersPanel.show(info.runs[0].layers);
     else layersPanel.hide();
@@ -382,6 +403,7 @@ exportButtons.png.addEventListener('click', () => keeping.report(keeping.exportP
 exportButtons.onnx.addEventListener('click', () => keeping.exportOnnx());
 
 buttons.reset.addEventListener('click', () => {
+  claims.abandon();
   worker.send('pause');
   recovery.forget();
   session.reset();

@@ -40,7 +40,11 @@
 //   predict {pixels}                every run's class probabilities for one image:
 //                                   predicted {runs: [{name, classes, probabilities | problem}]}
 //   filters                         every run's first weight layer: filters {runs: [{name, shape,
-//                                   weights: {layer, kind, shape, values}}]}
+//                                   weights: {layer, kind, shape, values}, base: the same of
+//                                   its base, or null}]}
+//   activations {run?, index? | pixels?}  every layer's output for one image (a test image by
+//                                   number, or given): activated {name, classes, shape, pixels,
+//                                   label, layers: [{layer, name, shape, values}]}
 //   inspectSplit {split, mistakes}  a split image by image: inspected {runs: [{name, classes, shape,
 //                                   report: {loss, acc, per_class, confusion, mistakes}}]}
 // worker → main:

@@ -69,13 +69,12 @@ function postProgress(now) {
   lastPost = now;
   post('progress', {
     runs: runs.map((run) => {
-      const window = run.trainer.takeWindow();
       // Seconds of this run's own work (training and evaluation) so far, for the
       // "by seconds" x-axis; stamped when posted, so within PROGRESS_MS of the truth.
       const seconds = run.busyMs / 1000;
       return {
         name: run.name,
-        windows: window ? [{ ...window, seconds }] : [],
+        windows: run.trainer.takeWindows().map((w) => ({ ...w, seconds })),
         evals: run.trainer.takeEvals().map((e) => ({ ...e, seconds })),
         health: run.trainer.takeHealth(),
         status: run.trainer.status(),
@@ -183,7 +182,7 @@ async function buildRun(spec) {
         source.free();
       }
     }
-    return { name: spec.name, trainer, info: dataset.info(), done: false, speed: [], busyMs: 0 };
+    return { name: spec.name, trainer, info: dataset.info(), baseUrl: spec.base ? spec.base.url : null, done: false, speed: [], busyMs: 0 };
   } catch (err) {
     if (trainer) trainer.free();
     throw err;
@@ -353,13 +352,27 @@ const handlers = {
       }),
     }, id);
   },
-  // Each run's first layer with weights: its filters (or a dense layer's incoming weights per unit).
-  filters(_payload, id) {
-    const out = runs.map((run) => {
+  // Each run's first layer with weights: its filters (or a dense layer's
+  // incoming weights per unit), and a fine-tuned run's base's, to compare.
+  async filters(_payload, id) {
+    const out = [];
+    for (const run of runs) {
       const first = run.trainer.layers().find((layer) => layer.params > 0 && ['conv2d', 'dense'].includes(layer.name));
-      return { name: run.name, shape: run.info.shape, weights: first ? run.trainer.layerWeights(first.index) : null };
-    });
-    post('filters', { runs: out }, id, out.filter((r) => r.weights).map((r) => r.weights.values.buffer));
+      const weights = first ? run.trainer.layerWeights(first.index) : null;
+      const base = first && run.baseUrl ? checkpointLayerWeights(run.baseUrl, await loadCheckpoint(run.baseUrl), first.index) : null;
+      out.push({ name: run.name, shape: run.info.shape, weights, base });
+    }
+    const buffers = out.flatMap((r) => [r.weights, r.base].filter(Boolean).map((w) => w.values.buffer));
+    post('filters', { runs: out }, id, buffers);
+  },
+  // Every layer's output for one image of the named run (default: the first):
+  // test image number `index`, or the image in `pixels` (a drawing).
+  activations({ run: name, index, pixels }, id) {
+    const run = name === undefined ? runs[0] : namedRuns(name)[0];
+    if (!run) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
+    const image = pixels ? { pixels, label: null } : run.trainer.testImage(Number(index) || 0);
+    const layers = run.trainer.activations(Uint8Array.from(image.pixels));
+    post('activated', { name: run.name, classes: run.info.classes, shape: run.info.shape, pixels: image.pixels, label: image.label, layers }, id, layers.map((l) => l.values.buffer));
   },
   // A held-out split of every run, image by image: per class, confusion, the surest mistakes.
   inspectSplit({ split, mistakes }, id) {
@@ -406,12 +419,12 @@ const handlers = {
 setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, exportSafetensors, wasmMemory;
+let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors, wasmMemory;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
   const wasm = await import(build.url);
   wasmMemory = (await wasm.default()).memory;
-  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, exportOnnx, exportSafetensors } = wasm);
+  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));

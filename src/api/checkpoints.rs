@@ -49,3 +49,19 @@ impl DatasetHandle {
         crate::train::evaluate_checkpoint(&checkpoint, &self.inner, split).map(|report| to_js(&report)).map_err(to_js_error)
     }
 }
+
+/// `{layer, kind, shape, values: Float32Array}`: layer `layer`'s weights in a
+/// checkpoint (the page shows a base's filters beside the fine-tuned ones).
+#[wasm_bindgen(js_name = checkpointLayerWeights)]
+pub fn checkpoint_layer_weights(name: &str, checkpoint: &[u8], layer: usize) -> Result<JsValue, JsValue> {
+    let checkpoint = crate::decode_checkpoint(name, checkpoint).map_err(to_js_error)?;
+    let model = checkpoint.build_model().map_err(to_js_error)?;
+    let slot = model.slots().get(layer).ok_or_else(|| to_js_error(crate::error::Error::Config(format!("layer {layer} does not exist in '{name}'"))))?;
+    let weight = slot.layer.params().iter().find(|p| p.kind == crate::nn::ParamKind::Weight).ok_or_else(|| to_js_error(crate::error::Error::Config(format!("layer {layer} of '{name}' has no weights"))))?;
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &"layer".into(), &(layer as u32).into())?;
+    js_sys::Reflect::set(&out, &"kind".into(), &slot.layer.name().into())?;
+    js_sys::Reflect::set(&out, &"shape".into(), &to_js(&weight.value.shape()))?;
+    js_sys::Reflect::set(&out, &"values".into(), &js_sys::Float32Array::from(weight.value.iter().copied().collect::<Vec<_>>().as_slice()).into())?;
+    Ok(out.into())
+}

@@ -23,6 +23,28 @@ impl TrainerHandle {
         to_js(&self.inner.take_health())
     }
 
+    /// Every layer's output for one image: `[{layer, name, shape, values: Float32Array}]`.
+    pub fn activations(&mut self, pixels: &[u8]) -> Result<JsValue, JsValue> {
+        let outputs = self.inner.activations(pixels).map_err(to_js_error)?;
+        let list = js_sys::Array::new();
+        for output in outputs {
+            let item = js_sys::Object::new();
+            js_sys::Reflect::set(&item, &"layer".into(), &(output.layer as u32).into())?;
+            js_sys::Reflect::set(&item, &"name".into(), &output.name.as_str().into())?;
+            js_sys::Reflect::set(&item, &"shape".into(), &to_js(&output.shape))?;
+            js_sys::Reflect::set(&item, &"values".into(), &js_sys::Float32Array::from(output.values.as_slice()).into())?;
+            list.push(&item);
+        }
+        Ok(list.into())
+    }
+
+    /// `{pixels, label}`: test image number `index` of the run's dataset (wrapping around).
+    #[wasm_bindgen(js_name = testImage)]
+    pub fn test_image(&self, index: usize) -> JsValue {
+        let (pixels, label) = self.inner.test_image(index);
+        to_js(&serde_json::json!({ "pixels": pixels, "label": label }))
+    }
+
     /// `{layer, kind, shape, values: Float32Array}`: layer `layer`'s weight tensor.
     #[wasm_bindgen(js_name = layerWeights)]
     pub fn layer_weights(&self, layer: usize) -> Result<JsValue, JsValue> {

@@ -12,7 +12,7 @@ mod checkpoints;
 mod export;
 mod inspect;
 
-pub use checkpoints::checkpoint_info;
+pub use checkpoints::{checkpoint_info, checkpoint_layer_weights};
 pub use export::{export_onnx, export_safetensors};
 
 use std::sync::Arc;
@@ -263,10 +263,10 @@ impl TrainerHandle {
         Ok(ticks.iter().map(|t| if let Tick::Trained { images } = t { *images as u32 } else { 0 }).sum())
     }
 
-    /// Mean training loss/accuracy since the last call, or `null`.
-    #[wasm_bindgen(js_name = takeWindow)]
-    pub fn take_window(&mut self) -> JsValue {
-        to_js(&self.inner.take_window())
+    /// The training points completed since the last call (WINDOWS_PER_EPOCH an epoch): `[{step, epoch, examples_seen, loss, acc, steps}]`.
+    #[wasm_bindgen(js_name = takeWindows)]
+    pub fn take_windows(&mut self) -> JsValue {
+        to_js(&self.inner.take_windows())
     }
 
     /// Validation records since the last call.

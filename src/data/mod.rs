@@ -190,6 +190,36 @@ impl Dataset {
         Ok(out)
     }
 
+    /// A deliberately skewed copy: class `class` keeps only its first `keep`
+    /// training images (in file order); every other image, and every
+    /// validation and test image, stays. A base pretrained on it carries that
+    /// bias into fine-tuning (MISSION claim 8).
+    pub fn with_training_cap(&self, class: usize, keep: usize) -> crate::error::Result<Dataset> {
+        if class >= self.classes() {
+            return Err(crate::error::Error::Config(format!("class {class} does not exist in '{}' (it has {})", self.name, self.classes())));
+        }
+        let n = self.shape.len();
+        let mut out = Dataset { pixels: Vec::new(), labels: Vec::new(), splits: Vec::new(), ..self.clone_header() };
+        let mut kept = 0;
+        for i in 0..self.len() {
+            if self.labels[i] as usize == class && self.splits[i] == Split::Train {
+                if kept == keep {
+                    continue;
+                }
+                kept += 1;
+            }
+            out.pixels.extend_from_slice(&self.pixels[i * n..(i + 1) * n]);
+            out.labels.push(self.labels[i]);
+            out.splits.push(self.splits[i]);
+        }
+        Ok(out)
+    }
+
+    // The dataset's name, shape and classes, without its images.
+    fn clone_header(&self) -> Dataset {
+        Dataset { name: self.name.clone(), shape: self.shape, class_names: self.class_names.clone(), pixels: Vec::new(), labels: Vec::new(), splits: Vec::new() }
+    }
+
     pub fn split_sizes(&self) -> SplitSizes {
         let count = |s| self.splits.iter().filter(|&&x| x == s).count();
         SplitSizes { train: count(Split::Train), validation: count(Split::Validation), test: count(Split::Test) }

@@ -1,6 +1,7 @@
 //! Looking inside a run while it trains: the class probabilities the model
-//! gives any images (the page's drawing pad), a layer's weights (the first
-//! layer's filters as pictures), and a held-out split measured image by
+//! gives any images (the page's drawing pad), every layer's output for one
+//! image (its feature maps), a layer's weights (the first layer's filters
+//! as pictures), and a held-out split measured image by
 //! image — per class, the confusion matrix and the images it gets wrong.
 //! Each call runs the model in evaluation mode between training steps and
 //! drops its cached activations afterwards, so training is unaffected.
@@ -19,6 +20,16 @@ use crate::nn::{Mode, ParamKind};
 pub struct LayerWeights {
     pub layer: usize,
     pub kind: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// One layer's output for one image: `shape` is `[channels, height, width]`
+/// for image-like outputs and `[units]` for flat ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerOutput {
+    pub layer: usize,
+    pub name: String,
     pub shape: Vec<usize>,
     pub values: Vec<f32>,
 }
@@ -74,6 +85,32 @@ impl Trainer {
         let logits = self.model.forward(x, &mut Mode::Eval);
         self.model.clear_cache();
         Ok(probabilities(&logits))
+    }
+
+    /// Every layer's output for one image (pixel bytes of the dataset's shape), in evaluation mode.
+    pub fn activations(&mut self, pixels: &[u8]) -> Result<Vec<LayerOutput>> {
+        let n = self.dataset.shape.len();
+        if pixels.len() != n {
+            return Err(Error::Config(format!("activations take one {n}-byte image; got {} bytes", pixels.len())));
+        }
+        let mut x = ndarray::Array2::from_shape_fn((1, n), |(_, j)| pixels[j] as f32 * (1.0 / 255.0));
+        let mut out = Vec::with_capacity(self.model.slots().len());
+        for (layer, slot) in self.model.slots_mut().iter_mut().enumerate() {
+            x = slot.layer.forward(x, &mut Mode::Eval);
+            let shape = slot.layer.output_shape();
+            let shape = if shape.height * shape.width > 1 { vec![shape.channels, shape.height, shape.width] } else { vec![shape.len()] };
+            out.push(LayerOutput { layer, name: slot.layer.name().to_string(), shape, values: x.iter().copied().collect() });
+        }
+        self.model.clear_cache();
+        Ok(out)
+    }
+
+    /// Test image number `index` (counted within the test split, wrapping
+    /// around) of the run's dataset: its pixel bytes and its class.
+    pub fn test_image(&self, index: usize) -> (Vec<u8>, usize) {
+        let test = self.dataset.indices(Split::Test);
+        let i = test[index % test.len().max(1)];
+        (self.dataset.image(i).to_vec(), self.dataset.labels[i] as usize)
     }
 
     /// The weight tensor of layer `layer` (its biases and statistics left out).

@@ -27,6 +27,9 @@ impl Running {
     }
 }
 
+/// Training points per epoch (fewer when an epoch has fewer steps: then one per step).
+pub const WINDOWS_PER_EPOCH: u64 = 20;
+
 /// Mean training metrics over a window of steps.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WindowStats {

@@ -22,7 +22,7 @@ mod snapshot;
 pub use config::{LayerRate, TrainConfig};
 pub use evaluate::{checkpoint_dataset, evaluate, evaluate_checkpoint, per_class_accuracy, AccuracyReport, ClassAccuracy};
 pub use inspect::{LayerWeights, Mistake, SplitReport};
-pub use metrics::{EvalRecord, TrainerStatus, WindowStats};
+pub use metrics::{EvalRecord, TrainerStatus, WindowStats, WINDOWS_PER_EPOCH};
 pub use setup::{describe, RunPlan, Start};
 
 use std::sync::Arc;
@@ -86,7 +86,10 @@ pub struct Trainer {
     examples_seen: u64,
     pending_eval: Option<PendingEval>,
     since_eval: Running,
+    /// The training window under way, and the ones completed and not yet
+    /// taken: WINDOWS_PER_EPOCH per epoch, whatever the page's message rate.
     window: Running,
+    windows: Vec<WindowStats>,
     evals: Vec<EvalRecord>,
     early_stopping: EarlyStopping,
     forgetting: Option<ForgettingMeter>,
@@ -142,6 +145,7 @@ impl Trainer {
             pending_eval: Some(PendingEval::start()),
             since_eval: Running::default(),
             window: Running::default(),
+            windows: Vec::new(),
             evals: Vec::new(),
             early_stopping: EarlyStopping::default(),
             forgetting: None,
@@ -271,6 +275,13 @@ impl Trainer {
         self.step += 1;
         self.examples_seen += images as u64;
         self.cursor = end;
+        // A training point every 1/WINDOWS_PER_EPOCH of an epoch (every
+        // step for short epochs), and at each epoch's end.
+        let per_window = self.steps_per_epoch.div_ceil(WINDOWS_PER_EPOCH).max(1);
+        let in_epoch = (self.step - 1) % self.steps_per_epoch + 1;
+        if in_epoch.is_multiple_of(per_window) || self.cursor >= self.order.len() {
+            self.close_window();
+        }
         if self.cursor >= self.order.len() {
             self.cursor = 0;
             self.unfreeze_on_schedule();
@@ -364,12 +375,17 @@ impl Trainer {
         Ok(())
     }
 
-    /// Mean training loss and accuracy since the last call, if any step ran.
-    pub fn take_window(&mut self) -> Option<WindowStats> {
-        let (loss, acc) = self.window.means()?;
-        let stats = WindowStats { step: self.step, epoch: self.epoch(), examples_seen: self.examples_seen, loss, acc, steps: self.window.steps };
+    fn close_window(&mut self) {
+        if let Some((loss, acc)) = self.window.means() {
+            self.windows.push(WindowStats { step: self.step, epoch: self.epoch(), examples_seen: self.examples_seen, loss, acc, steps: self.window.steps });
+        }
         self.window = Running::default();
-        Some(stats)
+    }
+
+    /// The training points completed since the last call: mean loss and
+    /// accuracy over each 1/WINDOWS_PER_EPOCH of an epoch, in order.
+    pub fn take_windows(&mut self) -> Vec<WindowStats> {
+        std::mem::take(&mut self.windows)
     }
 
     /// Layer-health records measured since the last call (one per evaluation point).

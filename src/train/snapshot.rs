@@ -20,13 +20,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::early_stopping::EarlyStopping;
-use super::metrics::{EvalRecord, Running};
+use super::metrics::{EvalRecord, Running, WindowStats};
 use super::{PendingEval, Trainer};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
 pub const MAGIC: &[u8; 4] = b"FTLR";
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct State {
@@ -49,6 +49,7 @@ struct State {
     pending_eval: Option<(usize, Running)>,
     since_eval: Running,
     window: Running,
+    windows: Vec<WindowStats>,
     evals: Vec<SavedEval>,
     early_stopping: EarlyStopping,
 }
@@ -102,6 +103,7 @@ impl Trainer {
             pending_eval: self.pending_eval.as_ref().map(|p| (p.position, p.totals)),
             since_eval: self.since_eval,
             window: self.window,
+            windows: self.windows.clone(),
             evals: self.evals.iter().map(SavedEval::from).collect(),
             early_stopping: self.early_stopping.clone(),
         };
@@ -137,6 +139,7 @@ impl Trainer {
         self.pending_eval = state.pending_eval.map(|(position, totals)| PendingEval { position, totals });
         self.since_eval = state.since_eval;
         self.window = state.window;
+        self.windows = state.windows;
         self.evals = state.evals.into_iter().map(EvalRecord::from).collect();
         self.early_stopping = state.early_stopping;
         Ok(())

@@ -54,3 +54,24 @@ test('optimisers: each at its usual rate side by side; the one far too large sto
   assert.match(rows[5].note, /^stopped: training diverged at step \d+: .* Try a smaller learning rate: 0\.1 instead of 1$/);
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+test('the claims gallery runs a claim’s experiment and gives the verdict its rule gives the numbers', async (t) => {
+  const lab = await labFor(t);
+  const { page } = lab;
+  await page.locator('[data-testid="claims"] summary').click();
+  assert.equal(await page.locator('[data-testid="claim-card"]').count(), 8, 'a card per claim of MISSION.md');
+  assert.equal(await page.locator('[data-testid="claim-card"] [data-testid="claim-run"]').count(), 8, 'each one can be run');
+  const card = page.locator('[data-testid="claim-card"][data-claim="7"]');
+  await card.locator('[data-testid="claim-run"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="claim-card"][data-claim="7"]').dataset.verdict, null, { timeout: 120_000 });
+  // The rule, recomputed from the runs list: adaptive median ≥ SGD + 2 points, and the rate of 1 diverged.
+  const rows = await page.$$eval('[data-testid="runs"] li', (els) => Object.fromEntries(els.map((e) => [e.querySelector('.run-name').textContent, { test: Number(e.querySelector('[data-testid="run-test-acc"]').textContent), note: e.querySelector('[data-testid="run-note"]')?.textContent ?? '' }])));
+  const adaptive = [rows.Adam.test, rows.RMSprop.test, rows.Adagrad.test].sort((a, b) => a - b)[1];
+  const ahead = adaptive - rows.SGD.test >= 0.02;
+  const diverged = /diverged/.test(rows['SGD, far too large'].note);
+  const expected = ahead && diverged ? 'holds' : !ahead && !diverged ? 'does not hold' : 'mixed';
+  assert.equal(await card.getAttribute('data-verdict'), expected);
+  assert.match(await card.locator('[data-testid="claim-outcome"]').textContent(), /^Measured: median of the adaptive ones 0\.\d{3} against SGD 0\.\d{3} \([+−]\d+\.\d points\); the rate of 1 (diverged|did not diverge)\.$/);
+  assert.equal(await card.locator('[data-testid="claim-verdict"]').textContent(), { holds: 'holds here', 'does not hold': 'does not hold here', mixed: 'mixed' }[expected]);
+  assert.deepEqual(lab.consoleErrors, []);
+});

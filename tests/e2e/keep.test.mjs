@@ -241,6 +241,10 @@ test('CSV rows are the charted points, JSON carries the configuration, the PNG i
   assert.ok(validation.length >= 4, 'four evaluations per epoch');
   assert.equal(Number(validation.at(-1)[6]).toFixed(4), await byTestId(page, 'val-acc').textContent(), 'the last validation point is the one shown');
   assert.equal(Number(validation.at(-1)[2]), 1, 'the last evaluation is at the end of the one epoch');
+  // Training points come at a fixed resolution: 20 an epoch (251 steps: every 13th, and the epoch's end).
+  const training = rows.filter((r) => r[1] === 'train');
+  assert.equal(training.length, 20);
+  assert.equal(Number(training.at(-1)[2]), 1);
 
   const json = JSON.parse((await download(page, 'export-json')).bytes.toString());
   assert.equal(json.format, 'finetune-lab-metrics');
