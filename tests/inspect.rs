@@ -148,7 +148,7 @@ fn training_points_come_at_a_fixed_resolution_whatever_is_taken_when() {
             match t.tick().unwrap() {
                 Tick::Done => break,
                 // Taking them at odd moments changes nothing.
-                _ if t.status().step % 3 == 0 => points.extend(t.take_windows()),
+                _ if t.status().step.is_multiple_of(3) => points.extend(t.take_windows()),
                 _ => {}
             }
         }

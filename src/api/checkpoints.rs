@@ -57,7 +57,12 @@ pub fn checkpoint_layer_weights(name: &str, checkpoint: &[u8], layer: usize) -> 
     let checkpoint = crate::decode_checkpoint(name, checkpoint).map_err(to_js_error)?;
     let model = checkpoint.build_model().map_err(to_js_error)?;
     let slot = model.slots().get(layer).ok_or_else(|| to_js_error(crate::error::Error::Config(format!("layer {layer} does not exist in '{name}'"))))?;
-    let weight = slot.layer.params().iter().find(|p| p.kind == crate::nn::ParamKind::Weight).ok_or_else(|| to_js_error(crate::error::Error::Config(format!("layer {layer} of '{name}' has no weights"))))?;
+    let weight = slot
+        .layer
+        .params()
+        .iter()
+        .find(|p| p.kind == crate::nn::ParamKind::Weight)
+        .ok_or_else(|| to_js_error(crate::error::Error::Config(format!("layer {layer} of '{name}' has no weights"))))?;
     let out = js_sys::Object::new();
     js_sys::Reflect::set(&out, &"layer".into(), &(layer as u32).into())?;
     js_sys::Reflect::set(&out, &"kind".into(), &slot.layer.name().into())?;

@@ -217,7 +217,14 @@ impl Dataset {
 
     // The dataset's name, shape and classes, without its images.
     fn clone_header(&self) -> Dataset {
-        Dataset { name: self.name.clone(), shape: self.shape, class_names: self.class_names.clone(), pixels: Vec::new(), labels: Vec::new(), splits: Vec::new() }
+        Dataset {
+            name: self.name.clone(),
+            shape: self.shape,
+            class_names: self.class_names.clone(),
+            pixels: Vec::new(),
+            labels: Vec::new(),
+            splits: Vec::new(),
+        }
     }
 
     pub fn split_sizes(&self) -> SplitSizes {
