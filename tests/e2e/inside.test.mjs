@@ -16,8 +16,10 @@ test('filters are drawn for every run and change as the run learns', async (t) =
   await byTestId(page, 'epochs').fill('60');
   await page.locator('[data-testid="inside"] summary').click();
   await byTestId(page, 'train').click();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="filters"] .filter-grid').length === 2, null, { timeout: 30_000 });
-  assert.deepEqual(await page.$$eval('[data-testid="filters"] .filter-grid', (grids) => grids.map((g) => g.children.length)), [6, 6], 'six conv1 filters per LeNet-5');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="filters"] .filter-group').length === 2, null, { timeout: 30_000 });
+  // From scratch: its six conv1 filters; fine-tuned: its base's six, then its own (a label, then six canvases).
+  const grids = await page.$$eval('[data-testid="filters"] .filter-group', (groups) => groups.map((g) => [...g.querySelectorAll('.filter-grid')].map((row) => `${row.dataset.of || ''}:${row.querySelectorAll('canvas').length}`)));
+  assert.deepEqual(grids, [[':6'], ['base:6', 'now:6']]);
   const before = await firstFilter(page);
   await page.waitForFunction((old) => document.querySelector('[data-testid="filters"] canvas')?.toDataURL() !== old, before, { timeout: 30_000 });
   await byTestId(page, 'pause').click();
@@ -64,6 +66,15 @@ test('a drawing is centred like MNIST and every run gives its probabilities; the
   assert.equal(shown.length, 10);
   assert.ok(Math.abs(shown.reduce((a, b) => a + b, 0) - 100) < 1, `the ten shown probabilities add up to 100 % (${shown})`);
   assert.equal(await page.locator('.draw-run').getAttribute('data-best'), '1', 'a vertical stroke is a one');
+
+  // Every layer's output for a test image, then for the drawing: the MLP's six layers after the image.
+  await byTestId(page, 'act-test').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="activations"] .act-layer').length === 7);
+  assert.match(await page.locator('[data-testid="activations"] .act-input figcaption').textContent(), /^run: the image \(a \d\)$/);
+  assert.deepEqual(await page.$$eval('[data-testid="activations"] .act-layer[data-layer] figcaption', (cs) => cs.map((c) => c.textContent.split(' →')[0])), ['0 flatten', '1 dense', '2 relu', '3 dense', '4 relu', '5 dense']);
+  await byTestId(page, 'act-drawing').click();
+  await page.waitForFunction(() => /the image$/.test(document.querySelector('[data-testid="activations"] .act-input figcaption')?.textContent ?? ''));
+  assert.equal(await page.locator('[data-testid="activations"] .act-layer[data-layer="5"]').getAttribute('data-best'), '1', 'the drawing’s last layer agrees with the pad');
 
   await byTestId(page, 'inspect-run').click();
   await byTestId(page, 'inspect-summary').waitFor({ timeout: 30_000 });
