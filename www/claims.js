@@ -30,7 +30,7 @@ export const CLAIMS = [
   {
     n: 2,
     text: 'Fine-tuning needs fewer labelled examples for the same accuracy.',
-    settings: { experiment: 'data-economy', epochs: '5' },
+    settings: { experiment: 'data-economy', epochs: '20' },
     rule: 'At K = 1, 2, 5 and 10 labelled images per class, fine-tuned test accuracy is at least 1 point above from scratch at every K: holds; at none: does not hold; otherwise mixed.',
     verdict(r) {
       const few = r.sweep.filter((p) => p.k <= 10).sort((a, b) => a.k - b.k);
