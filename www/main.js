@@ -4,9 +4,10 @@
 // to the worker directly; they get callbacks from here.
 //
 // Over 400 lines because it is every panel's wiring in one readable place,
-// in sections (panels, session and worker, runs, buttons, form); each piece
-// of logic it calls lives in the module named after it. The URL-state table
-// (the embedding issue) is the next piece to move out of here.
+// in sections (panels, session and worker, runs, buttons, form, links and
+// embedding, kept on this device); each piece of logic it calls lives in the
+// module named after it. The next piece to move out: the runs' configure /
+// sweep / restore flow (the "Runs" section) into a module of its own.
 
 import { Session } from './session.js';
 import { WorkerClient } from './worker-client.js';

@@ -9,6 +9,9 @@
 // sends a heartbeat every HEARTBEAT_MS and, every AUTOSAVE_MS of training and
 // whenever training stops, each run's resume point (the core's snapshot),
 // right after the progress it matches.
+//
+// Over 400 lines because every message of the protocol (protocol.js) has its
+// small handler here, in one table; the chunked training loop is at the top.
 
 import { message, versionError, HEARTBEAT_MS } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';

@@ -6,7 +6,11 @@
 //! One concept per file: `config` (the run's settings and their validation),
 //! `setup` (building the model and choosing the images), `metrics` (what a
 //! run reports), `evaluate` (measuring held-out images), `forgetting` (the
-//! source-task meter), `early_stopping`; this file is the tick loop.
+//! source-task meter), `early_stopping`, `health` (layer health at
+//! evaluation points), `inspect` (looking inside between steps), `snapshot`
+//! (resume points), `checkpoint`; this file is the tick loop. Over 400 lines
+//! because the step, the evaluation chunk and the fixed-resolution training
+//! points are one loop that reads best in one place.
 
 mod checkpoint;
 mod config;
