@@ -134,7 +134,7 @@ export class InsidePanel {
     }
   }
 
-  filterGroup({ name, shape, weights, base }) {
+  filterGroup({ name, shape, weights, base, second }) {
     const group = document.createElement('figure');
     group.className = 'filter-group';
     const caption = document.createElement('figcaption');
@@ -161,6 +161,15 @@ export class InsidePanel {
     };
     // A fine-tuned run: its base's filters above the current ones, what fine-tuning changed.
     group.append(caption, ...(base ? [grid(base, 'base'), grid(weights, 'now')] : [grid(weights, null)]));
+    if (second) {
+      const [count, channels, k] = second.shape;
+      const row = document.createElement('div');
+      row.className = 'filter-grid second';
+      row.dataset.of = 'second';
+      const size = channels * k * k;
+      for (let u = 0; u < count; u++) row.append(unitCanvas(second.values.subarray(u * size, (u + 1) * size), [channels, k, k]));
+      group.append(Object.assign(document.createElement('figcaption'), { textContent: `layer ${second.layer} (conv2d): ${count} filters, each averaged over its ${channels} input channels` }), row);
+    }
     return group;
   }
 

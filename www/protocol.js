@@ -41,7 +41,7 @@
 //                                   predicted {runs: [{name, classes, probabilities | problem}]}
 //   filters                         every run's first weight layer: filters {runs: [{name, shape,
 //                                   weights: {layer, kind, shape, values}, base: the same of
-//                                   its base, or null}]}
+//                                   its base, or null, second: the next convolution's, or null}]}
 //   activations {run?, index? | pixels?}  every layer's output for one image (a test image by
 //                                   number, or given): activated {name, classes, shape, pixels,
 //                                   label, layers: [{layer, name, shape, values}]}

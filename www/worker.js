@@ -363,9 +363,11 @@ const handlers = {
       const first = run.trainer.layers().find((layer) => layer.params > 0 && ['conv2d', 'dense'].includes(layer.name));
       const weights = first ? run.trainer.layerWeights(first.index) : null;
       const base = first && run.baseUrl ? checkpointLayerWeights(run.baseUrl, await loadCheckpoint(run.baseUrl), first.index) : null;
-      out.push({ name: run.name, shape: run.info.shape, weights, base });
+      // A second convolution's filters too, as a grid (each averaged over its input channels).
+      const second = first && first.name === 'conv2d' ? run.trainer.layers().find((layer) => layer.index > first.index && layer.name === 'conv2d') : null;
+      out.push({ name: run.name, shape: run.info.shape, weights, base, second: second ? run.trainer.layerWeights(second.index) : null });
     }
-    const buffers = out.flatMap((r) => [r.weights, r.base].filter(Boolean).map((w) => w.values.buffer));
+    const buffers = out.flatMap((r) => [r.weights, r.base, r.second].filter(Boolean).map((w) => w.values.buffer));
     post('filters', { runs: out }, id, buffers);
   },
   // Every layer's output for one image of the named run (default: the first):

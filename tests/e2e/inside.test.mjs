@@ -19,7 +19,7 @@ test('filters are drawn for every run and change as the run learns', async (t) =
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="filters"] .filter-group').length === 2, null, { timeout: 30_000 });
   // From scratch: its six conv1 filters; fine-tuned: its base's six, then its own (a label, then six canvases).
   const grids = await page.$$eval('[data-testid="filters"] .filter-group', (groups) => groups.map((g) => [...g.querySelectorAll('.filter-grid')].map((row) => `${row.dataset.of || ''}:${row.querySelectorAll('canvas').length}`)));
-  assert.deepEqual(grids, [[':6'], ['base:6', 'now:6']]);
+  assert.deepEqual(grids, [[':6', 'second:16'], ['base:6', 'now:6', 'second:16']], 'and the second convolution’s 16 as a grid');
   const before = await firstFilter(page);
   await page.waitForFunction((old) => document.querySelector('[data-testid="filters"] canvas')?.toDataURL() !== old, before, { timeout: 30_000 });
   await byTestId(page, 'pause').click();
