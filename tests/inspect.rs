@@ -122,7 +122,10 @@ fn layer_health_comes_at_every_evaluation_and_shows_a_vanishing_signal() {
         if let Some(ratio) = layer.update_ratio {
             assert!(ratio > 0.0 && ratio < 1.0, "layer {}: update ratio {ratio}", layer.layer);
         }
-        assert_eq!(layer.histogram.counts.iter().sum::<u32>() as usize, 64 * he.model().slots()[layer.layer].layer.output_shape().len());
+        assert_eq!(
+            layer.histogram.counts.iter().sum::<u32>() as usize,
+            finetune_lab::train::health::PROBE_IMAGES * he.model().slots()[layer.layer].layer.output_shape().len()
+        );
     }
     // Small uniform weights: by the last hidden layer the signal is gone; He keeps it.
     let mut small = deep_run(Init::Uniform { scale: 0.001 });

@@ -24,7 +24,7 @@ pub fn on() -> bool {
 }
 
 /// Images in the probe batch: the first validation images, the same all run long.
-pub const PROBE_IMAGES: usize = 64;
+pub const PROBE_IMAGES: usize = 32;
 const BINS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,14 +60,39 @@ pub struct HealthRecord {
     pub layers: Vec<LayerHealth>,
 }
 
-fn histogram(values: &[f32]) -> Histogram {
-    let (min, max) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+fn histogram(values: &[f32], min: f32, max: f32) -> Histogram {
     let mut counts = vec![0u32; BINS];
-    let width = (max - min).max(f32::MIN_POSITIVE);
+    let scale = BINS as f32 / (max - min).max(f32::MIN_POSITIVE);
     for &v in values {
-        counts[(((v - min) / width) * BINS as f32).clamp(0.0, BINS as f32 - 1.0) as usize] += 1;
+        counts[(((v - min) * scale) as usize).min(BINS - 1)] += 1;
     }
     Histogram { min, max, counts }
+}
+
+/// Mean, standard deviation, min and max in one pass (sums in f64).
+fn moments(values: &[f32]) -> (f32, f32, f32, f32) {
+    let (mut sum, mut squares, mut min, mut max) = (0f64, 0f64, f32::INFINITY, f32::NEG_INFINITY);
+    for &v in values {
+        sum += v as f64;
+        squares += (v as f64) * (v as f64);
+        min = min.min(v);
+        max = max.max(v);
+    }
+    let n = values.len().max(1) as f64;
+    let mean = sum / n;
+    (mean as f32, (squares / n - mean * mean).max(0.0).sqrt() as f32, min, max)
+}
+
+/// The share of units (columns) that are zero for every row, read row by
+/// row: the outputs are row-major, and a column walk would miss the cache.
+fn dead_share(values: &[f32], units: usize) -> f32 {
+    let mut alive = vec![false; units];
+    for row in values.chunks_exact(units.max(1)) {
+        for (a, &v) in alive.iter_mut().zip(row) {
+            *a |= v != 0.0;
+        }
+    }
+    alive.iter().filter(|&&a| !a).count() as f32 / units.max(1) as f32
 }
 
 fn norm(values: impl Iterator<Item = f32>) -> f32 {
@@ -83,16 +108,18 @@ pub fn measure(model: &mut Sequential, probe: ndarray::Array2<f32>, before_updat
     let mut offset = 0; // into before_update, in flat_weights' order
     for (index, slot) in model.slots_mut().iter_mut().enumerate() {
         x = slot.layer.forward(x, &mut Mode::Eval);
-        let values = x.as_slice().map(<[f32]>::to_vec).unwrap_or_else(|| x.iter().copied().collect());
-        let n = values.len().max(1) as f32;
-        let mean = values.iter().sum::<f32>() / n;
-        let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt();
+        let owned;
+        let values: &[f32] = match x.as_slice() {
+            Some(values) => values,
+            None => {
+                owned = x.iter().copied().collect::<Vec<_>>();
+                &owned
+            }
+        };
+        let (mean, std, min, max) = moments(values);
         let name = slot.layer.name().to_string();
-        let dead = (name == "relu").then(|| {
-            let units = x.ncols().max(1);
-            let silent = (0..x.ncols()).filter(|&u| x.column(u).iter().all(|&v| v == 0.0)).count();
-            silent as f32 / units as f32
-        });
+        let dead = (name == "relu").then(|| dead_share(values, x.ncols()));
+        let histogram = histogram(values, min, max);
         let params = slot.layer.params();
         let weights: Vec<_> = params.iter().filter(|p| p.kind == ParamKind::Weight).collect();
         let trained = !weights.is_empty() && !slot.frozen;
@@ -108,7 +135,7 @@ pub fn measure(model: &mut Sequential, probe: ndarray::Array2<f32>, before_updat
             act_mean: mean,
             act_std: std,
             dead,
-            histogram: histogram(&values),
+            histogram,
             grad_norm: trained.then(|| norm(weights.iter().flat_map(|p| p.grad.iter().copied()))),
             weight_norm: (!weights.is_empty()).then(|| norm(weights.iter().flat_map(|p| p.value.iter().copied()))),
             update_ratio,
