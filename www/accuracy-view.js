@@ -11,22 +11,34 @@ export function accuracyView(report, { onCell = null } = {}) {
   return [classBars(report), confusionTable(report, onCell)];
 }
 
+// One bar: a label, a bar filled to `share` (0–1), and the value in words.
+export function barRow(label, share, value) {
+  const li = document.createElement('li');
+  const bar = document.createElement('span');
+  bar.className = 'eval-bar';
+  bar.setAttribute('aria-hidden', 'true');
+  const fill = document.createElement('span');
+  fill.style.width = `${Number.isNaN(share) ? 0 : 100 * share}%`;
+  bar.append(fill);
+  li.append(Object.assign(document.createElement('span'), { textContent: label }), bar, Object.assign(document.createElement('span'), { textContent: value }));
+  return li;
+}
+
+// A model's class probabilities for one image, one bar each.
+export function probabilityBars(classes, probabilities) {
+  const list = document.createElement('ul');
+  list.className = 'eval-bars';
+  list.append(...probabilities.map((p, c) => barRow(classes[c], p, pct(p))));
+  return list;
+}
+
 function classBars(report) {
   const bars = document.createElement('ul');
   bars.className = 'eval-bars';
   bars.setAttribute('data-testid', 'eval-per-class');
   for (const c of report.per_class) {
-    const li = document.createElement('li');
+    const li = barRow(c.class, c.acc, `${pct(c.acc)} of ${c.images}`);
     li.dataset.acc = String(c.acc);
-    const label = Object.assign(document.createElement('span'), { textContent: c.class });
-    const bar = document.createElement('span');
-    bar.className = 'eval-bar';
-    bar.setAttribute('aria-hidden', 'true');
-    const fill = document.createElement('span');
-    fill.style.width = `${Number.isNaN(c.acc) ? 0 : 100 * c.acc}%`;
-    bar.append(fill);
-    const value = Object.assign(document.createElement('span'), { textContent: `${pct(c.acc)} of ${c.images}` });
-    li.append(label, bar, value);
     bars.append(li);
   }
   return bars;

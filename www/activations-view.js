@@ -3,7 +3,7 @@
 // channels compare), a flat layer's units as a strip (red positive, blue
 // negative), and the last layer's logits as class probabilities.
 
-import { pct } from './accuracy-view.js';
+import { probabilityBars } from './accuracy-view.js';
 
 const MAX_CHANNELS = 16;
 
@@ -66,18 +66,7 @@ export function activationsView({ name, classes, shape, pixels, label, layers })
       const probs = softmax(values);
       const best = probs.indexOf(Math.max(...probs));
       figure.dataset.best = classes[best];
-      const list = document.createElement('ul');
-      list.className = 'eval-bars';
-      probs.forEach((p, k) => {
-        const li = document.createElement('li');
-        const bar = document.createElement('span');
-        bar.className = 'eval-bar';
-        const fill = document.createElement('span');
-        fill.style.width = `${100 * p}%`;
-        bar.append(fill);
-        li.append(Object.assign(document.createElement('span'), { textContent: classes[k] }), bar, Object.assign(document.createElement('span'), { textContent: pct(p) }));
-        list.append(li);
-      });
+      const list = probabilityBars(classes, probs);
       body.append(list);
     } else if (layer.shape.length === 3) {
       const [channels, height, width] = layer.shape;

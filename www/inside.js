@@ -12,7 +12,7 @@
 // The worker does the work (src/train/inspect.rs); this module draws.
 
 import { DrawingPad } from './drawing-pad.js';
-import { accuracyView, pct } from './accuracy-view.js';
+import { accuracyView, pct, probabilityBars } from './accuracy-view.js';
 import { LayerHealth } from './layer-health.js';
 import { activationsView } from './activations-view.js';
 
@@ -207,18 +207,7 @@ export class InsidePanel {
     const best = probabilities.indexOf(Math.max(...probabilities));
     box.dataset.best = classes[best];
     title.textContent = `${name}: “${classes[best]}” (${pct(probabilities[best])})`;
-    const list = document.createElement('ul');
-    list.className = 'eval-bars';
-    probabilities.forEach((p, c) => {
-      const li = document.createElement('li');
-      const bar = document.createElement('span');
-      bar.className = 'eval-bar';
-      const fill = document.createElement('span');
-      fill.style.width = `${100 * p}%`;
-      bar.append(fill);
-      li.append(Object.assign(document.createElement('span'), { textContent: classes[c] }), bar, Object.assign(document.createElement('span'), { textContent: pct(p) }));
-      list.append(li);
-    });
+    const list = probabilityBars(classes, probabilities);
     box.append(title, list);
     return box;
   }
