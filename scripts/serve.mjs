@@ -1,7 +1,7 @@
 // A small static file server for www/ on 127.0.0.1: ES modules and .wasm
 // cannot load from file://, and .wasm must be served as application/wasm.
 // Usage: node scripts/serve.mjs [--port N]   (PORT env works too; 0 = any free port)
-//        FTL_ISOLATE=1 node scripts/serve.mjs  (cross-origin isolation, see ISOLATION)
+//        FTL_ISOLATE=0 node scripts/serve.mjs  (without cross-origin isolation, see ISOLATION)
 
 import http from 'node:http';
 import { open, stat } from 'node:fs/promises';
@@ -35,18 +35,19 @@ export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; st
 const PEER_WORKER = '/bench/bench-tfjs-worker.js';
 const PEER_CSP = CSP.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'self' 'unsafe-eval'");
 
-// Cross-origin isolation (SharedArrayBuffer, for the future parallel mode),
-// opt-in: FTL_ISOLATE=1 or startServer({isolate: true}). Checked in
-// Chromium: isolated, the page still works top-level and framed by another
-// site, but framed it is isolated only if the embedder is too and delegates
-// it (<iframe allow="cross-origin-isolated">), so teachers' embeds would not
-// get the parallel mode anyway. Not the default because nothing needs it
-// yet and it has costs: COOP cuts the link to a cross-origin window.opener,
-// a response without COEP (a worker script a test fulfils, say) fails to
-// load, and most static hosts send none of this, so the default server
-// should exercise the page the way it is deployed. Documents are CORP
-// cross-origin so that an isolated embedder may frame them (same-origin
-// blocks that); everything else is same-origin: no other site embeds it.
+// Cross-origin isolation: SharedArrayBuffer and Atomics, which the
+// data-parallel mode (www/shard-group.js) uses to exchange gradients between
+// its workers; without it the workers fall back to messages, which were
+// slower than one worker here. On by default (FTL_ISOLATE=0 switches it off;
+// the page tests choose per test). Checked in Chromium: isolated, the page
+// still works top-level and framed by another site, but framed it is
+// isolated only if the embedder is too and delegates it (<iframe
+// allow="cross-origin-isolated">), so a teacher's embed usually trains on
+// messages. Its costs: COOP cuts the link to a cross-origin window.opener,
+// and a response without COEP (a worker script a test fulfils, say) fails
+// to load. Documents are CORP cross-origin so that an isolated embedder may
+// frame them (same-origin blocks that); everything else is same-origin: no
+// other site embeds it.
 export const ISOLATION = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -54,7 +55,7 @@ export const ISOLATION = {
 
 export const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'www');
 
-export function startServer({ port = 0, host = '127.0.0.1', root = WWW, isolate = process.env.FTL_ISOLATE === '1' } = {}) {
+export function startServer({ port = 0, host = '127.0.0.1', root = WWW, isolate = process.env.FTL_ISOLATE !== '0' } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');

@@ -68,8 +68,25 @@ export class Controls {
       const range = limit(field, f.shiftKind.value);
       if (range) applyRange(f[name], range);
     }
+    this.fillWorkers();
     this.updateScaleVisibility();
     this.updateExperimentFields();
+  }
+
+  // How many workers train each run: 1 to the core's limit, by default every
+  // core but one (the page's own thread needs one), at least 1 — where the
+  // page is cross-origin isolated. Elsewhere the workers can only exchange
+  // messages, which measured slower than one worker (README), so 1.
+  fillWorkers() {
+    const { max } = limit('workers');
+    const cores = self.crossOriginIsolated ? navigator.hardwareConcurrency || 1 : 2;
+    const chosen = Math.min(max, Math.max(1, cores - 1));
+    const options = Array.from({ length: max }, (_, i) => new Option(String(i + 1), String(i + 1), i + 1 === chosen, i + 1 === chosen));
+    this.form.elements.workers.replaceChildren(...options);
+  }
+
+  workers() {
+    return Number(this.form.elements.workers.value) || 1;
   }
 
   isFree() {

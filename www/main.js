@@ -248,6 +248,13 @@ async function ownDataset(imageForm) {
   return url;
 }
 
+// How the runs train: on one worker, or sharded over several (and how they talk).
+function describeWorkers(parallel) {
+  if (!parallel) return '';
+  if (parallel.problem) return ` · ${parallel.problem}`;
+  return parallel.workers > 1 ? ` · on ${parallel.workers} workers (${parallel.transport})` : '';
+}
+
 // Builds a new run list from the form; the old charts go only once the new
 // runs exist (`keepCharts`: the same runs again, after their worker died).
 async function configure(runs, { sweep = false, keepCharts = false } = {}) {
@@ -255,7 +262,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
   status.message(runs.length > 1 ? `Preparing ${runs.length} runs…` : 'Preparing the run…');
   try {
     const notes = await prepareOwnRuns(runs);
-    const info = await worker.request('configure', { runs });
+    const info = await worker.request('configure', { runs, workers: controls.workers() });
     if (!keepCharts) {
       charts.setRuns(runs.map((r) => r.name), { source: runs.some((r) => r.base && r.base.sourceClasses) });
       recovery.forget();
@@ -276,6 +283,7 @@ async function configure(runs, { sweep = false, keepCharts = false } = {}) {
         `${first.paramCount.toLocaleString('en-US')} parameters · batch ${first.status.batch_size}, ${first.status.steps_per_epoch} step${first.status.steps_per_epoch === 1 ? '' : 's'} per epoch` +
         (info.runs.length > 1 ? ` · ${info.runs.length} runs, same data, seed and budget` : '') +
         (describeAugment(runs[0].config.augment) ? ` · ${describeAugment(runs[0].config.augment)}` : '') +
+        describeWorkers(info.parallel) +
         (notes.length ? ` · ${notes[0]}` : ''),
     );
     return true;

@@ -15,6 +15,8 @@
 
 import { message, versionError, HEARTBEAT_MS } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';
+import { makeTrainer } from './run-builder.js';
+import { ShardGroup } from './shard-group.js';
 
 const CHUNK_MS = 25;
 const PROGRESS_MS = 250;
@@ -22,11 +24,27 @@ const SPEED_WINDOW_MS = 2000;
 const AUTOSAVE_MS = 5000;
 
 const datasets = new Map(); // url → Promise<DatasetHandle>
+const datasetFiles = new Map(); // url → the file's bytes, for shard workers to decode too
 const checkpoints = new Map(); // url → Promise<Uint8Array>
 let runs = []; // {name, trainer, done, speed: [{t, images, ms}], busyMs}
 let running = false;
 let lastPost = 0;
 let lastSave = 0;
+// A data-parallel run list's shard workers (shard-group.js), or null when one worker trains.
+let group = null;
+let parallel = { workers: 1, transport: 'none' };
+
+// One thing at a time touches the trainers: a chunk of training (which, on
+// several workers, awaits them between steps) or a message's handler.
+let turn = Promise.resolve();
+function exclusive(work) {
+  const result = turn.then(work);
+  turn = result.catch(() => {});
+  return result;
+}
+
+// One tick of a run, on every shard when the list is data-parallel.
+const tickRun = (run) => (group ? group.tick(run.index) : run.trainer.tick());
 
 const post = (type, payload, id, transfer = []) => self.postMessage(message(type, payload, id), transfer);
 
@@ -40,7 +58,10 @@ function postError(err, replyTo) {
     return;
   }
   const code = (err && err.name) || 'Error';
-  post('error', { code, message: String((err && err.message) || err), replyTo });
+  // A lost shard worker leaves its copies of the runs behind: like a trap,
+  // the page replaces this worker (and with it every shard) and resumes.
+  const fatal = code === 'WorkerLost' || code === 'ShardError' ? { fatal: true } : {};
+  post('error', { code, message: String((err && err.message) || err), replyTo, ...fatal });
 }
 
 // Each run's resume point, sent right after the progress it matches (the
@@ -95,7 +116,9 @@ function finish(id) {
   post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) }, id);
 }
 
-function runChunk() {
+const runChunk = () => exclusive(trainChunk);
+
+async function trainChunk() {
   if (!running || !runs.length) return;
   const active = runs.filter((r) => !r.done);
   const slice = CHUNK_MS / Math.max(active.length, 1);
@@ -107,7 +130,7 @@ function runChunk() {
       try {
         while (performance.now() - start < slice) {
           const t = performance.now();
-          const result = run.trainer.tick();
+          const result = await tickRun(run);
           const ms = performance.now() - t;
           run.busyMs += ms;
           if (result > 0) {
@@ -123,6 +146,7 @@ function runChunk() {
         // finite weights and its curve); the others train on. A single run,
         // or the last one still training, stops the list as before.
         if (err.name !== 'DivergedError' || runs.filter((r) => !r.done).length < 2) throw err;
+        // Every shard diverged at the same step (the sum told them all).
         run.done = true;
         post('runStopped', { name: run.name, code: err.name, message: err.message, status: run.trainer.status() });
       }
@@ -161,7 +185,12 @@ async function fetchBytes(url, what) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-const loadDataset = (url) => cached(datasets, url, async () => DatasetHandle.fromBytes(url, await fetchBytes(url, 'dataset')));
+const loadDataset = (url) =>
+  cached(datasets, url, async () => {
+    const bytes = await fetchBytes(url, 'dataset');
+    datasetFiles.set(url, bytes);
+    return DatasetHandle.fromBytes(url, bytes);
+  });
 const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'base model'));
 
 // One run of the list: {name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}.
@@ -171,12 +200,8 @@ const loadCheckpoint = (url) => cached(checkpoints, url, (u) => fetchBytes(u, 'b
 async function buildRun(spec) {
   const full = await loadDataset(spec.datasetUrl);
   const bytes = spec.base ? await loadCheckpoint(spec.base.url) : null;
-  const dataset = spec.classes ? full.withClasses(spec.classes) : full;
-  let trainer;
+  const { trainer, info } = makeTrainer(wasmModule, full, spec, bytes);
   try {
-    trainer = spec.base
-      ? TrainerHandle.fromCheckpoint(dataset, spec.config, spec.base.url, bytes, !!spec.base.newHead)
-      : new TrainerHandle(dataset, spec.config);
     if (spec.base && spec.base.sourceClasses) {
       const source = full.withClasses(spec.base.sourceClasses);
       try {
@@ -185,13 +210,45 @@ async function buildRun(spec) {
         source.free();
       }
     }
-    return { name: spec.name, trainer, info: dataset.info(), baseUrl: spec.base ? spec.base.url : null, done: false, speed: [], busyMs: 0 };
+    return { name: spec.name, spec, trainer, info, baseUrl: spec.base ? spec.base.url : null, baseBytes: bytes, done: false, speed: [], busyMs: 0 };
   } catch (err) {
-    if (trainer) trainer.free();
+    trainer.free();
     throw err;
-  } finally {
-    if (dataset !== full) dataset.free();
   }
+}
+
+// The run list on `workers` workers: this one is shard 0 and W − 1 shard
+// workers hold copies of every run. A machine or page that cannot start
+// them trains on this worker alone, and says why.
+async function startGroup(workers, built) {
+  if (group) group.stop();
+  group = null;
+  if (workers <= 1) return { workers: 1, transport: 'none' };
+  const files = new Map();
+  const fileOf = async (url) => {
+    if (!files.has(url)) files.set(url, { name: url, bytes: datasetFiles.get(url) || (await loadDataset(url)).toBytes() });
+    return files.get(url);
+  };
+  const members = [];
+  for (const run of built) members.push({ spec: run.spec, trainer: run.trainer, dataset: await fileOf(run.spec.datasetUrl), baseBytes: run.baseBytes });
+  try {
+    group = await ShardGroup.start({ count: workers, build: buildUrl, runs: members });
+    return { workers, transport: group.transport };
+  } catch (err) {
+    for (const run of built) run.trainer.setShard(0, 1);
+    return { workers: 1, transport: 'none', problem: `${workers} workers could not start (${err.message}); training on one` };
+  }
+}
+
+// A Step on every shard: ticks until one training step is taken, then until
+// the evaluation it started (if any) is finished.
+async function stepRun(run) {
+  if (!group) return run.trainer.stepOnce();
+  for (;;) {
+    const result = await tickRun(run);
+    if (result !== 0) break;
+  }
+  while (run.trainer.isEvaluating()) await tickRun(run);
 }
 
 // What a configured run is, for the page's status and layers panels.
@@ -272,7 +329,7 @@ const handlers = {
   validate({ configs }, id) {
     post('validated', { problems: configs.map((config) => validateConfig(config)) }, id);
   },
-  configure: ({ runs: specs }, id) =>
+  configure: ({ runs: specs, workers = 1 }, id) =>
     whileBuilding(async () => {
       running = false;
       if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
@@ -283,9 +340,16 @@ const handlers = {
         for (const run of built) run.trainer.free();
         throw err; // the previous runs are untouched
       }
+      try {
+        parallel = await startGroup(Math.max(1, Math.floor(Number(workers)) || 1), built);
+      } catch (err) {
+        for (const run of built) run.trainer.free();
+        throw err;
+      }
       for (const run of runs) run.trainer.free();
       runs = built;
-      post('configured', { runs: runs.map(describeRun) }, id);
+      runs.forEach((run, index) => (run.index = index));
+      post('configured', { runs: runs.map(describeRun), parallel }, id);
     }),
   start(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
@@ -304,21 +368,27 @@ const handlers = {
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
   // Freezes or unfreezes one layer of the named run (every run if none), also mid-run.
-  freeze({ run: name, layer, frozen }, id) {
+  async freeze({ run: name, layer, frozen }, id) {
     const targets = namedRuns(name);
-    for (const run of targets) run.trainer.setFrozen(layer, !!frozen);
+    for (const run of targets) {
+      run.trainer.setFrozen(layer, !!frozen);
+      if (group) await group.call(run.index, 'setFrozen', [layer, !!frozen]);
+    }
     post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
   },
   // Sets one layer's learning-rate multiplier in the named run (every run if none), also mid-run.
-  layerLr({ run: name, layer, multiplier }, id) {
+  async layerLr({ run: name, layer, multiplier }, id) {
     const targets = namedRuns(name);
-    for (const run of targets) run.trainer.setLayerLr(layer, Number(multiplier));
+    for (const run of targets) {
+      run.trainer.setLayerLr(layer, Number(multiplier));
+      if (group) await group.call(run.index, 'setLayerLr', [layer, Number(multiplier)]);
+    }
     post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
   },
-  step(_payload, id) {
+  async step(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     running = false;
-    for (const run of runs) if (!run.done) run.trainer.stepOnce();
+    for (const run of runs) if (!run.done) await stepRun(run);
     for (const run of runs) run.done = run.trainer.status().done;
     if (runs.every((r) => r.done)) return finish(id);
     postProgress(performance.now());
@@ -328,7 +398,7 @@ const handlers = {
   // Continues the configured runs from their resume points (a `snapshot`
   // message of a worker that died), all or none: every point is checked
   // against its run before any run changes.
-  restore({ runs: points }, id) {
+  async restore({ runs: points }, id) {
     if (!Array.isArray(points) || !points.length) throw Object.assign(new Error('restore needs a non-empty list of resume points'), { name: 'ProtocolError' });
     const pairs = points.map((point) => [namedRuns(point.name)[0], point]);
     const fresh = pairs.map(([run]) => run.trainer.snapshot());
@@ -337,6 +407,13 @@ const handlers = {
     } catch (err) {
       pairs.forEach(([run], i) => run.trainer.restore(fresh[i]));
       throw err;
+    }
+    // A restored trainer has the resume point's randomness, which is shard 0's.
+    for (const [run, point] of pairs) {
+      if (group) {
+        run.trainer.setShard(0, group.count);
+        await group.call(run.index, 'restore', [point.bytes]);
+      }
     }
     for (const [run, point] of pairs) {
       run.busyMs = Number(point.busyMs) || 0;
@@ -424,12 +501,14 @@ const handlers = {
 setInterval(() => post('heartbeat', {}), HEARTBEAT_MS);
 
 // The build comes from the worker's own URL (?build=…), set by the page.
-let DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors, wasmMemory;
+let wasmModule, buildUrl, DatasetHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors, wasmMemory;
 const ready = (async () => {
   const build = chooseBuild(new URL(self.location.href).searchParams.get('build'));
+  buildUrl = build.url;
   const wasm = await import(build.url);
+  wasmModule = wasm;
   wasmMemory = (await wasm.default()).memory;
-  ({ DatasetHandle, TrainerHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors } = wasm);
+  ({ DatasetHandle, validateConfig, kernelBuild, lastPanic, checkpointInfo, checkpointLayerWeights, exportOnnx, exportSafetensors } = wasm);
   post('ready', { build: wasm.kernelBuild(), catalog: wasm.catalog() });
 })();
 ready.catch((err) => postError(err));
@@ -442,7 +521,9 @@ self.onmessage = async (event) => {
   if (!handler) return post('error', { code: 'ProtocolError', message: `unknown message type '${msg.type}'`, replyTo: msg.id });
   try {
     await ready;
-    await handler(msg.payload || {}, msg.id);
+    // `pause` ends the chunk under way; everything else waits for it.
+    if (msg.type === 'pause') running = false;
+    await exclusive(() => handler(msg.payload || {}, msg.id));
   } catch (err) {
     postError(err, msg.id);
   }

@@ -165,6 +165,11 @@ pub mod limits {
     pub const EPS: Limit = Limit { field: "optimizer.eps", label: "ε", min: 0.0, min_exclusive: true, ..Limit::ANY };
     pub const PROBABILITY: Limit = Limit { field: "augment", label: "probability", default: Some(0.0), min: 0.0, max: Some(1.0), ..Limit::ANY };
 
+    /// How many workers (shards, src/train/shard.rs) one run trains on: a
+    /// setting of the page and the URL, not of the run's configuration (the
+    /// page's default is the machine's cores less one).
+    pub const WORKERS: Limit = Limit { field: "workers", label: "workers", min: 1.0, max: Some(8.0), whole: true, ..Limit::ANY };
+
     /// Every limit the page's form uses, in one list.
     pub const ALL: &[Limit] = &[
         LR,
@@ -185,6 +190,7 @@ pub mod limits {
         LAYER_LR,
         MOMENTUM,
         EPS,
+        WORKERS,
     ];
 }
 

@@ -7,7 +7,8 @@
 //! `setup` (building the model and choosing the images), `metrics` (what a
 //! run reports), `evaluate` (measuring held-out images), `forgetting` (the
 //! source-task meter), `early_stopping`, `health` (layer health at
-//! evaluation points), `inspect` (looking inside between steps), `snapshot`
+//! evaluation points), `inspect` (looking inside between steps), `shard` (data-parallel
+//! training: one part of every batch), `snapshot`
 //! (resume points), `checkpoint`; this file is the tick loop. Over 400 lines
 //! because the step, the evaluation chunk and the fixed-resolution training
 //! points are one loop that reads best in one place.
@@ -21,6 +22,7 @@ pub mod health;
 mod inspect;
 mod metrics;
 mod setup;
+mod shard;
 mod snapshot;
 
 pub use config::{LayerRate, TrainConfig};
@@ -28,6 +30,7 @@ pub use evaluate::{checkpoint_dataset, evaluate, evaluate_checkpoint, per_class_
 pub use inspect::{LayerWeights, Mistake, SplitReport};
 pub use metrics::{EvalRecord, TrainerStatus, WindowStats, WINDOWS_PER_EPOCH};
 pub use setup::{describe, RunPlan, Start};
+pub use shard::{reduce_shards, Shard, ShardTick};
 
 use std::sync::Arc;
 
@@ -102,6 +105,10 @@ pub struct Trainer {
     /// Validation images every layer-health measurement looks at (health.rs).
     probe: Vec<usize>,
     health: Vec<health::HealthRecord>,
+    /// Which part of every batch this trainer computes in a data-parallel run (shard.rs).
+    shard: Shard,
+    /// A sharded tick whose contribution was given and whose sum has not come yet.
+    shard_pending: Option<shard::Pending>,
 }
 
 impl Trainer {
@@ -156,6 +163,8 @@ impl Trainer {
             before_update: Vec::new(),
             probe: val_indices.iter().copied().take(health::PROBE_IMAGES).collect(),
             health: Vec::new(),
+            shard: Shard::WHOLE,
+            shard_pending: None,
         })
     }
 
@@ -176,6 +185,9 @@ impl Trainer {
     }
     pub fn is_done(&self) -> bool {
         (self.early_stopping.stopped || self.step >= self.total_steps()) && self.pending_eval.is_none()
+    }
+    pub fn is_evaluating(&self) -> bool {
+        self.pending_eval.is_some()
     }
     pub fn train_size(&self) -> usize {
         self.train_indices.len()
@@ -232,18 +244,10 @@ impl Trainer {
     }
 
     fn train_step(&mut self) -> Result<Tick> {
-        if self.cursor == 0 {
-            self.order.clone_from(&self.train_indices);
-            self.order.shuffle(&mut self.shuffle_rng);
-        }
-        let end = (self.cursor + self.batch_size).min(self.order.len());
-        let (mut x, labels) = self.dataset.batch(&self.order[self.cursor..end]);
+        let positions = self.next_batch();
+        let end = positions.end;
+        let (x, labels) = self.training_batch(positions);
         let images = labels.len();
-        if !self.config.augment.is_identity() {
-            for mut row in x.rows_mut() {
-                augment(row.as_slice_mut().expect("fresh array"), self.dataset.shape, &self.config.augment, &mut self.augment_rng);
-            }
-        }
 
         self.model.zero_grads();
         let logits = self.model.forward(x, &mut Mode::Train { rng: &mut self.dropout_rng });
@@ -254,6 +258,35 @@ impl Trainer {
             return Err(self.diverged("the loss".into(), out.loss));
         }
         self.model.backward(out.grad);
+        self.finish_step(out.loss, out.correct, images, end)
+    }
+
+    /// The positions in this epoch's order of the coming step's images
+    /// (the order is shuffled afresh at each epoch's start).
+    fn next_batch(&mut self) -> std::ops::Range<usize> {
+        if self.cursor == 0 {
+            self.order.clone_from(&self.train_indices);
+            self.order.shuffle(&mut self.shuffle_rng);
+        }
+        self.cursor..(self.cursor + self.batch_size).min(self.order.len())
+    }
+
+    /// The images at `positions` of this epoch's order, augmented as configured.
+    fn training_batch(&mut self, positions: std::ops::Range<usize>) -> (ndarray::Array2<f32>, Vec<u8>) {
+        let (mut x, labels) = self.dataset.batch(&self.order[positions]);
+        if !self.config.augment.is_identity() {
+            for mut row in x.rows_mut() {
+                augment(row.as_slice_mut().expect("fresh array"), self.dataset.shape, &self.config.augment, &mut self.augment_rng);
+            }
+        }
+        (x, labels)
+    }
+
+    /// The update from the gradients the model holds (the batch's, or the
+    /// sum of every shard's): the divergence checks, the optimiser step, the
+    /// training points and the evaluation points. `end` is where the batch
+    /// ended in this epoch's order.
+    fn finish_step(&mut self, loss: f32, correct: usize, images: usize, end: usize) -> Result<Tick> {
         // A finite loss can still have an overflowing gradient (huge
         // activations); it would make every weight it touches NaN.
         if let Some((layer, value)) = self.model.first_non_finite_gradient() {
@@ -274,8 +307,8 @@ impl Trainer {
             return Err(self.diverged(format!("a weight of layer {layer} ({})", self.model.slots()[layer].layer.name()), value));
         }
 
-        self.since_eval.add(out.loss, out.correct, images);
-        self.window.add(out.loss, out.correct, images);
+        self.since_eval.add(loss, correct, images);
+        self.window.add(loss, correct, images);
         self.step += 1;
         self.examples_seen += images as u64;
         self.cursor = end;
@@ -292,7 +325,9 @@ impl Trainer {
         }
         if self.evaluation_due() {
             self.pending_eval = Some(PendingEval::start());
-            if health::on() {
+            // Layer health is a report: only the first shard of a
+            // data-parallel run measures it (every shard holds the same weights).
+            if health::on() && self.shard.index == 0 {
                 // This step's gradients and update are still at hand.
                 let (probe, _) = self.dataset.batch(&self.probe);
                 let before: &[f32] = if guarded { &self.before_update } else { &[] };
@@ -318,12 +353,25 @@ impl Trainer {
     }
 
     fn evaluate_chunk(&mut self) -> Tick {
-        let pending = self.pending_eval.as_mut().expect("an evaluation is pending");
-        let end = (pending.position + self.config.eval_chunk).min(self.val_indices.len());
-        let (x, labels) = self.dataset.batch(&self.val_indices[pending.position..end]);
+        let positions = self.next_eval_chunk();
+        let end = positions.end;
+        let (x, labels) = self.dataset.batch(&self.val_indices[positions]);
         let logits = self.model.forward(x, &mut Mode::Eval);
         let out = softmax_cross_entropy(&logits, &labels);
-        pending.totals.add(out.loss, out.correct, labels.len());
+        self.close_eval_chunk(out.loss, out.correct, labels.len(), end)
+    }
+
+    /// The positions in the validation set of the evaluation's next chunk.
+    fn next_eval_chunk(&self) -> std::ops::Range<usize> {
+        let pending = self.pending_eval.as_ref().expect("an evaluation is pending");
+        pending.position..(pending.position + self.config.eval_chunk).min(self.val_indices.len())
+    }
+
+    /// Adds a measured chunk (mean `loss` over `count` images) that ends at
+    /// `end`; after the last one, the evaluation's record.
+    fn close_eval_chunk(&mut self, loss: f32, correct: usize, count: usize, end: usize) -> Tick {
+        let pending = self.pending_eval.as_mut().expect("an evaluation is pending");
+        pending.totals.add(loss, correct, count);
         pending.position = end;
         if end < self.val_indices.len() {
             return Tick::Evaluating;

@@ -26,9 +26,10 @@ const ARGS = [
 // `readyState` is the body[data-state] to wait for (null: don't wait);
 // `contextOptions` go to Playwright's browser context (e.g. bypassCSP, so
 // the accessibility test can inject axe into a page whose CSP allows only
-// its own scripts; colorScheme; viewport).
-export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null, contextOptions = {} } = {}) {
-  const server = await startServer({ port: 0 });
+// its own scripts; colorScheme; viewport); `isolate`: the server sends
+// COOP/COEP, so the page is cross-origin isolated (shared memory).
+export async function openLab({ path: pagePath = '', readyState = 'idle', beforeGoto = null, contextOptions = {}, isolate = false } = {}) {
+  const server = await startServer({ port: 0, isolate });
   const url = `http://127.0.0.1:${server.address().port}/${pagePath}`;
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'ftl-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {

@@ -6,6 +6,7 @@
 // kernel switching, GEMM timing or layer profile.
 
 import { chooseBuild } from '../wasm-build.js';
+import { ShardGroup } from '../shard-group.js';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,25 +72,27 @@ function gemmSideBySide({ kernels, form, m, n, k, windows = 9, windowMs = 150 })
 }
 
 let dataset = null;
+let datasetBytes = null;
 async function loadDataset() {
   if (!dataset) {
-    const bytes = new Uint8Array(await (await fetch(new URL('../data/mnist.ftld.gz', import.meta.url))).arrayBuffer());
-    dataset = wasm.DatasetHandle.fromBytes('mnist.ftld.gz', bytes);
+    datasetBytes = new Uint8Array(await (await fetch(new URL('../data/mnist.ftld.gz', import.meta.url))).arrayBuffer());
+    dataset = wasm.DatasetHandle.fromBytes('mnist.ftld.gz', datasetBytes);
   }
   return dataset;
 }
 
 // A trainer for the timed windows: SGD with momentum, and the longest run the
 // core allows, so the windows end long before it does.
+const benchConfig = (model, batch, evalsPerEpoch = 1) => ({
+  model,
+  batch_size: batch,
+  optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
+  lr: 0.01,
+  epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
+  evals_per_epoch: evalsPerEpoch,
+});
 async function benchTrainer(model, batch, evalsPerEpoch = 1) {
-  return new wasm.TrainerHandle(await loadDataset(), {
-    model,
-    batch_size: batch,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false },
-    lr: 0.01,
-    epochs: wasm.catalog().limits.find((l) => l.field === 'epochs').max,
-    evals_per_epoch: evalsPerEpoch,
-  });
+  return new wasm.TrainerHandle(await loadDataset(), benchConfig(model, batch, evalsPerEpoch));
 }
 
 // Trains for `ms` and returns images per second of training time (evaluations not counted).
@@ -139,6 +142,45 @@ async function sideBySide({ kernel, model, batch, which, warmupMs = 1000, window
   return { on: summary(rates.on), off: summary(rates.off) };
 }
 
+// Data-parallel training (www/shard-group.js, as the page's worker uses it):
+// one run on each worker count, windows alternating between the counts, so a
+// change of machine speed hits every count alike. Evaluation ticks are not
+// timed, as in the page's readout.
+async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, windows = 5, windowMs = 1500 }) {
+  wasm.setKernel(kernel);
+  const full = await loadDataset();
+  const runs = [];
+  for (const count of workers) {
+    const trainer = await benchTrainer(model, batch);
+    const spec = { name: `w${count}`, config: benchConfig(model, batch) };
+    const group = count > 1 ? await ShardGroup.start({ count, build: build.url, runs: [{ spec, trainer, dataset: { name: 'mnist.ftld.gz', bytes: datasetBytes }, baseBytes: null }] }) : null;
+    runs.push({ count, trainer, group, rates: [] });
+  }
+  void full;
+  const timed = async (run, ms) => {
+    let images = 0;
+    let trainMs = 0;
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      const t = performance.now();
+      const r = run.group ? await run.group.tick(0) : run.trainer.tick();
+      if (r > 0) {
+        images += r;
+        trainMs += performance.now() - t;
+      }
+    }
+    return (images * 1000) / trainMs;
+  };
+  for (const run of runs) await timed(run, warmupMs);
+  for (let w = 0; w < windows; w++) for (const run of runs) run.rates.push(await timed(run, windowMs));
+  const transport = runs.find((r) => r.group)?.group.transport || 'none';
+  for (const run of runs) {
+    if (run.group) run.group.stop();
+    run.trainer.free();
+  }
+  return { transport, results: runs.map((r) => ({ workers: r.count, ...summary(r.rates) })) };
+}
+
 async function profile({ kernel, model, batch, steps = 20 }) {
   wasm.setKernel(kernel);
   return wasm.profileLayers(await loadDataset(), { model, batch_size: batch }, steps);
@@ -147,7 +189,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile };
+    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile, trainParallel };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {
