@@ -19,7 +19,7 @@ import { CONTROL, CONTROL_WORDS, waitAtLeast } from './shard-layout.js';
 
 // How long a tick may wait for a helper before the helper counts as lost
 // (a tick is milliseconds; a wasm trap or a killed worker never answers).
-const LOST_MS = 20_000;
+const LOST_MS = 10_000;
 
 export class ShardError extends Error {
   constructor(message, code = 'WorkerLost') {

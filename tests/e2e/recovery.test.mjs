@@ -67,7 +67,7 @@ async function trainThenBreak(page, breakIt) {
   await byTestId(page, 'train').click();
   await page.waitForFunction(() => Number(document.body.dataset.resumeStep) > 0, null, { timeout: 60_000 });
   const resumeStep = Number(await page.evaluate(() => document.body.dataset.resumeStep));
-  const worker = page.workers().find((w) => w.url().includes('worker.js'));
+  const worker = page.workers().find((w) => /\/worker\.js/.test(w.url()));
   const brokenAt = Date.now();
   await worker.evaluate(breakIt).catch(() => {}); // a closing or looping worker may not answer
   return { resumeStep, brokenAt };

@@ -1,0 +1,77 @@
+// Data-parallel training in the real page (www/shard-group.js): a run on 2
+// workers trains to the accuracy of 1, gives the same numbers on shared
+// memory (cross-origin isolated) as on messages, and the same numbers for
+// the same seed twice; a shard worker lost mid-run is reported and the page
+// resumes the run in fresh workers. Speed is `make bench`'s to measure.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { labFor, byTestId } from './browser.mjs';
+
+const text = (page, id) => byTestId(page, id).textContent();
+
+// LeNet-5 for one epoch with dropout (each shard draws its own masks) on `workers` workers.
+async function trainOnce(page, workers) {
+  await byTestId(page, 'model').selectOption('lenet5');
+  await byTestId(page, 'epochs').fill('1');
+  await byTestId(page, 'dropout').fill('0.3');
+  await byTestId(page, 'workers').selectOption(String(workers));
+  // Every state the page passes through from here: done counts only after this run's training.
+  await page.evaluate(() => {
+    window.__states = [];
+    new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => window.__states.includes('training') && ['done', 'diverged', 'crashed'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
+  return { val: Number(await text(page, 'val-acc')), test: await text(page, 'test-acc'), info: await text(page, 'run-info') };
+}
+
+test('a run on 2 workers trains like one on 1, with the same numbers on shared memory and on messages and for the same seed twice', async (t) => {
+  const results = {};
+  for (const isolate of [true, false]) {
+    const lab = await labFor(t, { isolate });
+    const { page } = lab;
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), isolate);
+    // Without isolation the default is 1 worker (messages measured slower).
+    if (!isolate) assert.equal(await byTestId(page, 'workers').inputValue(), '1');
+    const one = await trainOnce(page, 1);
+    const two = await trainOnce(page, 2);
+    assert.match(two.info, new RegExp(`on 2 workers \\(${isolate ? 'shared memory' : 'messages'}\\)`));
+    assert.doesNotMatch(one.info, /workers/);
+    assert.ok(one.val > 0.85 && two.val > 0.85, `validation accuracy ${one.val} on 1 worker, ${two.val} on 2`);
+    assert.ok(Math.abs(one.val - two.val) < 0.03, `the same band: ${one.val} on 1 worker, ${two.val} on 2`);
+    const again = await trainOnce(page, 2);
+    assert.deepEqual([again.val, again.test], [two.val, two.test], 'the same seed on 2 workers gives the same run');
+    results[isolate ? 'shared' : 'messages'] = two;
+    assert.deepEqual(lab.consoleErrors, []);
+    await lab.close();
+  }
+  assert.deepEqual([results.shared.val, results.shared.test], [results.messages.val, results.messages.test], 'both transports give the same bits');
+});
+
+test('a shard worker lost mid-run is reported, and the run resumes from its last resume point in new workers', async (t) => {
+  const lab = await labFor(t, { isolate: true });
+  const { page } = lab;
+  await byTestId(page, 'model').selectOption('mlp');
+  await byTestId(page, 'epochs').fill('200');
+  await byTestId(page, 'workers').selectOption('2');
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => Number(document.body.dataset.resumeStep) > 0, null, { timeout: 60_000 });
+  // Mid-run a shard worker never yields to its event loop, so it is closed
+  // while paused; the next tick then waits for it in vain.
+  await byTestId(page, 'pause').click();
+  await page.waitForFunction(() => document.body.dataset.state === 'paused');
+  const shard = page.workers().find((w) => /shard-worker\.js/.test(w.url()));
+  assert.ok(shard, 'the shard worker is one of the page’s workers');
+  await shard.evaluate(() => self.close()).catch(() => {});
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => /was replaced/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: 40_000 });
+  assert.match(await text(page, 'status'), /The training worker stopped .*was replaced/);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+  // Train goes on, on 2 workers again.
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => /on 2 workers/.test(document.querySelector('[data-testid="run-info"]').textContent));
+  await page.waitForFunction(() => document.body.dataset.state === 'training');
+  await byTestId(page, 'pause').click();
+});
