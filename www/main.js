@@ -252,7 +252,8 @@ async function ownDataset(imageForm) {
 function describeWorkers(parallel) {
   if (!parallel) return '';
   if (parallel.problem) return ` · ${parallel.problem}`;
-  return parallel.workers > 1 ? ` · on ${parallel.workers} workers (${parallel.transport})` : '';
+  if (parallel.workers <= 1) return '';
+  return parallel.mode === 'runs in parallel' ? ` · the runs train side by side on ${parallel.workers} workers` : ` · on ${parallel.workers} workers (${parallel.transport})`;
 }
 
 // Builds a new run list from the form; the old charts go only once the new

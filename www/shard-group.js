@@ -31,7 +31,9 @@ export class ShardError extends Error {
 // Whether this worker can share memory with its helpers.
 export const canShareMemory = () => self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' && typeof Atomics.waitAsync === 'function';
 
-class Helper {
+// A helper worker as the coordinator sees it: requests answered by id, and a
+// crash or a failure report that fails every request still open.
+export class Helper {
   constructor(url, index) {
     this.index = index;
     this.worker = new Worker(url, { type: 'module' });

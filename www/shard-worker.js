@@ -1,17 +1,24 @@
-// A shard worker: one of the W − 1 helpers of a data-parallel run list
-// (www/shard-group.js drives it; src/train/shard.rs is the math). It holds
-// its own wasm instance and its own copy of every run of the list, as shard
-// `index` of `count`, and answers the coordinating worker only:
+// A helper of the page's worker: W − 1 of them train a run list with it.
+// It holds its own wasm instance and its own copies of the runs, and answers
+// the page's worker only. Two modes:
 //
-//   build {index, count, runs: [{spec, dataset: {name, bytes}, baseBytes}], shared?}
+// - shard (www/shard-group.js; src/train/shard.rs is the math): a copy of
+//   every run of the list as shard `index` of `count`, each tick's part of
+//   the batch computed here and the sum of all parts applied;
+// - lane (www/lanes.js): the runs `only` names, whole, trained here in
+//   chunks, each chunk reported with the run's resume point.
+//
+//   build {index, count, lane?, only?, runs: [{spec, dataset: {name, bytes}, baseBytes}], build, shared?}
 //                      → built | failed {message}
-//   tick {run}         → contribution {kind, values}   (transport without shared memory)
+//   tick {run}         → contribution {kind, values}   (shards without shared memory)
 //   apply {run, values}  every shard's contribution, end to end: finishes the tick
+//   chunk {runs, ms}   → chunked {reports}              (lanes: train those runs for ms)
+//   stepOnce {run}     → chunked {reports: [one]}       (lanes: one step and its evaluation)
 //   call {run, method, args}  setFrozen / setLayerLr / restore on one run → called
 //
 // With `shared` ({control, data}: SharedArrayBuffers, where the page is
-// cross-origin isolated) ticks come through Atomics instead of messages:
-// see the layout in shard-group.js.
+// cross-origin isolated) shard ticks come through Atomics instead of
+// messages: see the layout in shard-layout.js.
 
 import { makeTrainer } from './run-builder.js';
 import { CONTROL, waitAtLeast } from './shard-layout.js';
@@ -37,20 +44,24 @@ function applyAll(run, contributions) {
 }
 
 const handlers = {
-  async build({ index, count, runs: specs, build, shared: buffers }) {
+  async build({ index, count, lane = false, only = [], runs: specs, build, shared: buffers }) {
     if (!wasm) {
       wasm = await import(build);
       await wasm.default();
     }
-    for (const run of runs) run.trainer.free();
+    for (const run of runs) if (run) run.trainer.free();
     runs = [];
-    shard = { index, count };
-    for (const { spec, dataset, baseBytes } of specs) {
+    shard = lane ? null : { index, count };
+    for (const [i, { spec, dataset, baseBytes }] of specs.entries()) {
+      if (lane && !only.includes(i)) {
+        runs.push(null);
+        continue;
+      }
       const full = wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes);
       try {
-        const { trainer } = makeTrainer(wasm, full, spec, baseBytes);
-        trainer.setShard(index, count);
-        runs.push({ trainer });
+        const { trainer } = makeTrainer(wasm, full, spec, baseBytes, { forgetting: lane });
+        if (!lane) trainer.setShard(index, count);
+        runs.push({ trainer, busyMs: 0, done: false });
       } finally {
         full.free();
       }
@@ -69,14 +80,80 @@ const handlers = {
     applyAll(runs[run], values);
     return null; // no reply: the next tick follows on the same port, in order
   },
-  call({ run, method, args }) {
-    const { trainer } = runs[run];
-    trainer[method](...args);
-    // A restored trainer has the resume point's streams, which are shard 0's.
-    if (method === 'restore') trainer.setShard(shard.index, shard.count);
+  // Lanes: each run of `indices` still training gets an equal part of `ms`.
+  chunk({ runs: indices, ms }) {
+    const active = indices.filter((i) => !runs[i].done);
+    const slice = ms / Math.max(active.length, 1);
+    const reports = active.map((i) => {
+      const run = runs[i];
+      const start = performance.now();
+      let images = 0;
+      let trainMs = 0;
+      let error = null;
+      try {
+        while (performance.now() - start < slice) {
+          const t = performance.now();
+          const result = run.trainer.tick();
+          const took = performance.now() - t;
+          run.busyMs += took;
+          if (result > 0) {
+            images += result;
+            trainMs += took;
+          } else if (result < 0) {
+            run.done = true;
+            break;
+          }
+        }
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) throw err;
+        error = { name: err.name, message: err.message };
+        run.done = true;
+      }
+      return report(i, images, trainMs, error);
+    });
+    return { reports, transfer: reports.map((r) => r.snapshot.buffer) };
+  },
+  stepOnce({ run: i }) {
+    const run = runs[i];
+    const t = performance.now();
+    let error = null;
+    let images = 0;
+    try {
+      images = run.trainer.stepOnce();
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) throw err;
+      error = { name: err.name, message: err.message };
+    }
+    run.busyMs += performance.now() - t;
+    run.done = run.done || !!error || run.trainer.status().done;
+    const reports = [report(i, images, performance.now() - t, error)];
+    return { reports, transfer: [reports[0].snapshot.buffer] };
+  },
+  call({ run: i, method, args }) {
+    const run = runs[i];
+    // restore takes the resume point and, for a lane, the run's busy time so far.
+    if (method === 'restore') {
+      run.trainer.restore(args[0]);
+      run.busyMs = Number(args[1]) || 0;
+      run.done = run.trainer.status().done;
+      // A restored trainer has the resume point's streams, which are shard 0's.
+      if (shard) run.trainer.setShard(shard.index, shard.count);
+    } else {
+      run.trainer[method](...args);
+    }
     return {};
   },
 };
+
+// What a lane's run did in a chunk: its records (taken before the resume
+// point, so the page's mirror restored from it holds none twice).
+function report(index, images, trainMs, error) {
+  const run = runs[index];
+  const windows = run.trainer.takeWindows();
+  const evals = run.trainer.takeEvals();
+  const health = run.trainer.takeHealth();
+  return { run: index, windows, evals, health, images, trainMs, busyMs: run.busyMs, done: run.done, error, snapshot: run.trainer.snapshot() };
+}
 
 // Ticks through shared memory: wait for the coordinator's next tick, write
 // this shard's contribution, wait until every shard's has arrived, then sum
@@ -119,7 +196,8 @@ self.onmessage = async ({ data: msg }) => {
     const result = await handlers[msg.type](msg);
     if (result === null) return;
     const { transfer = [], ...payload } = result;
-    reply(msg.id, msg.type === 'tick' ? 'contribution' : `${msg.type === 'build' ? 'built' : 'called'}`, payload, transfer);
+    const replies = { tick: 'contribution', build: 'built', chunk: 'chunked', stepOnce: 'chunked' };
+    reply(msg.id, replies[msg.type] || 'called', payload, transfer);
   } catch (err) {
     const trap = err instanceof WebAssembly.RuntimeError;
     reply(msg.id, 'failed', { message: `${trap ? 'the core trapped' : err.name}: ${err.message}`, code: trap ? 'WasmTrap' : err.name });

@@ -16,7 +16,7 @@
 import { message, versionError, HEARTBEAT_MS } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';
 import { makeTrainer } from './run-builder.js';
-import { ShardGroup } from './shard-group.js';
+import { RunWorkers } from './run-workers.js';
 
 const CHUNK_MS = 25;
 const PROGRESS_MS = 250;
@@ -28,11 +28,12 @@ const datasetFiles = new Map(); // url → the file's bytes, for shard workers t
 const checkpoints = new Map(); // url → Promise<Uint8Array>
 let runs = []; // {name, trainer, done, speed: [{t, images, ms}], busyMs}
 let running = false;
+let pausedWhileRunning = false; // a pause arrived while training: its handler posts the resume point
 let lastPost = 0;
 let lastSave = 0;
-// A data-parallel run list's shard workers (shard-group.js), or null when one worker trains.
-let group = null;
-let parallel = { workers: 1, transport: 'none' };
+// Which workers train the runs (one, data-parallel, or runs in parallel: run-workers.js).
+const helpers = new RunWorkers();
+let parallel = { workers: 1, mode: 'one worker', transport: 'none' };
 
 // One thing at a time touches the trainers: a chunk of training (which, on
 // several workers, awaits them between steps) or a message's handler.
@@ -42,9 +43,6 @@ function exclusive(work) {
   turn = result.catch(() => {});
   return result;
 }
-
-// One tick of a run, on every shard when the list is data-parallel.
-const tickRun = (run) => (group ? group.tick(run.index) : run.trainer.tick());
 
 const post = (type, payload, id, transfer = []) => self.postMessage(message(type, payload, id), transfer);
 
@@ -98,9 +96,10 @@ function postProgress(now) {
       const seconds = run.busyMs / 1000;
       return {
         name: run.name,
-        windows: run.trainer.takeWindows().map((w) => ({ ...w, seconds })),
-        evals: run.trainer.takeEvals().map((e) => ({ ...e, seconds })),
-        health: run.trainer.takeHealth(),
+        // A run another worker trains brings its records in its reports.
+        windows: [...run.reported.windows.splice(0), ...run.trainer.takeWindows()].map((w) => ({ ...w, seconds })),
+        evals: [...run.reported.evals.splice(0), ...run.trainer.takeEvals()].map((e) => ({ ...e, seconds })),
+        health: [...run.reported.health.splice(0), ...run.trainer.takeHealth()],
         status: run.trainer.status(),
         imagesPerSec: imagesPerSec(run, now),
       };
@@ -118,9 +117,50 @@ function finish(id) {
 
 const runChunk = () => exclusive(trainChunk);
 
+function fail(err) {
+  running = false;
+  if (!(err instanceof WebAssembly.RuntimeError)) {
+    postProgress(performance.now()); // keep every point measured before the failure
+    postSnapshot(performance.now()); // a diverged run keeps its last finite weights
+  }
+  postError(err);
+}
+
+// In a list of runs, one that diverges stops alone (it keeps its last finite
+// weights and its curve); the others train on. A single run, or the last one
+// still training, stops the list (the error is thrown on).
+function stopAlone(run, err) {
+  if (err.name !== 'DivergedError' || runs.filter((r) => !r.done).length < 2) throw err;
+  run.done = true;
+  post('runStopped', { name: run.name, code: err.name, message: err.message, status: run.trainer.status() });
+}
+
+// What another worker's chunk of a run did: its records, its speed, and its
+// resume point, which makes this worker's copy of the run (a mirror) current.
+function applyReport(report) {
+  const run = runs[report.run];
+  run.reported.windows.push(...report.windows);
+  run.reported.evals.push(...report.evals);
+  run.reported.health.push(...report.health);
+  run.trainer.restore(report.snapshot);
+  run.busyMs = report.busyMs;
+  if (report.images > 0) run.speed.push({ t: performance.now(), images: report.images, ms: report.trainMs });
+  run.done = report.done;
+  if (report.error) stopAlone(run, Object.assign(new Error(report.error.message), { name: report.error.name }));
+}
+
 async function trainChunk() {
   if (!running || !runs.length) return;
-  const active = runs.filter((r) => !r.done);
+  try {
+    for (const report of helpers.takeReports()) applyReport(report);
+  } catch (err) {
+    return fail(err);
+  }
+  if (runs.every((r) => r.done)) return finish();
+  helpers.dispatch(runs.filter((r) => !r.done));
+  const active = runs.filter((r) => !r.done && !helpers.isRemote(r));
+  // Only other workers' runs left: wait for their next report.
+  if (!active.length) await helpers.next();
   const slice = CHUNK_MS / Math.max(active.length, 1);
   try {
     for (const run of active) {
@@ -130,7 +170,7 @@ async function trainChunk() {
       try {
         while (performance.now() - start < slice) {
           const t = performance.now();
-          const result = await tickRun(run);
+          const result = await helpers.tick(run);
           const ms = performance.now() - t;
           run.busyMs += ms;
           if (result > 0) {
@@ -142,26 +182,15 @@ async function trainChunk() {
           }
         }
       } catch (err) {
-        // In a list of runs, one that diverges stops alone (it keeps its last
-        // finite weights and its curve); the others train on. A single run,
-        // or the last one still training, stops the list as before.
-        if (err.name !== 'DivergedError' || runs.filter((r) => !r.done).length < 2) throw err;
-        // Every shard diverged at the same step (the sum told them all).
-        run.done = true;
-        post('runStopped', { name: run.name, code: err.name, message: err.message, status: run.trainer.status() });
+        // A sharded run's shards all diverge at the same step (the sum tells them all).
+        stopAlone(run, err);
       }
       if (images > 0) run.speed.push({ t: performance.now(), images, ms: trainMs });
     }
   } catch (err) {
-    running = false;
-    if (!(err instanceof WebAssembly.RuntimeError)) {
-      postProgress(performance.now()); // keep every point measured before the failure
-      postSnapshot(performance.now()); // a diverged run keeps its last finite weights
-    }
-    postError(err);
-    return;
+    return fail(err);
   }
-  if (runs.every((r) => r.done)) return finish();
+  if (runs.every((r) => r.done) && !helpers.lanes) return finish();
   const now = performance.now();
   if (now - lastSave >= AUTOSAVE_MS) {
     postProgress(now);
@@ -201,54 +230,16 @@ async function buildRun(spec) {
   const full = await loadDataset(spec.datasetUrl);
   const bytes = spec.base ? await loadCheckpoint(spec.base.url) : null;
   const { trainer, info } = makeTrainer(wasmModule, full, spec, bytes);
-  try {
-    if (spec.base && spec.base.sourceClasses) {
-      const source = full.withClasses(spec.base.sourceClasses);
-      try {
-        trainer.meterForgetting(source, spec.base.url, bytes);
-      } finally {
-        source.free();
-      }
-    }
-    return { name: spec.name, spec, trainer, info, baseUrl: spec.base ? spec.base.url : null, baseBytes: bytes, done: false, speed: [], busyMs: 0 };
-  } catch (err) {
-    trainer.free();
-    throw err;
-  }
+  const reported = { windows: [], evals: [], health: [] };
+  return { name: spec.name, spec, trainer, info, baseUrl: spec.base ? spec.base.url : null, baseBytes: bytes, done: false, speed: [], busyMs: 0, reported };
 }
 
-// The run list on `workers` workers: this one is shard 0 and W − 1 shard
-// workers hold copies of every run. A machine or page that cannot start
-// them trains on this worker alone, and says why.
-async function startGroup(workers, built) {
-  if (group) group.stop();
-  group = null;
-  if (workers <= 1) return { workers: 1, transport: 'none' };
-  const files = new Map();
-  const fileOf = async (url) => {
-    if (!files.has(url)) files.set(url, { name: url, bytes: datasetFiles.get(url) || (await loadDataset(url)).toBytes() });
-    return files.get(url);
-  };
-  const members = [];
-  for (const run of built) members.push({ spec: run.spec, trainer: run.trainer, dataset: await fileOf(run.spec.datasetUrl), baseBytes: run.baseBytes });
-  try {
-    group = await ShardGroup.start({ count: workers, build: buildUrl, runs: members });
-    return { workers, transport: group.transport };
-  } catch (err) {
-    for (const run of built) run.trainer.setShard(0, 1);
-    return { workers: 1, transport: 'none', problem: `${workers} workers could not start (${err.message}); training on one` };
-  }
-}
-
-// A Step on every shard: ticks until one training step is taken, then until
-// the evaluation it started (if any) is finished.
-async function stepRun(run) {
-  if (!group) return run.trainer.stepOnce();
-  for (;;) {
-    const result = await tickRun(run);
-    if (result !== 0) break;
-  }
-  while (run.trainer.isEvaluating()) await tickRun(run);
+// A dataset file for helper workers to decode: the file as fetched, or
+// (the user's images) the core's encoding; with the dataset's own name,
+// which a run's resume point is checked against.
+async function datasetFile(url) {
+  const handle = await loadDataset(url);
+  return { name: handle.info().name, bytes: datasetFiles.get(url) || handle.toBytes() };
 }
 
 // What a configured run is, for the page's status and layers panels.
@@ -340,15 +331,15 @@ const handlers = {
         for (const run of built) run.trainer.free();
         throw err; // the previous runs are untouched
       }
+      built.forEach((run, index) => (run.index = index));
       try {
-        parallel = await startGroup(Math.max(1, Math.floor(Number(workers)) || 1), built);
+        parallel = await helpers.start(Math.max(1, Math.floor(Number(workers)) || 1), built, datasetFile, buildUrl);
       } catch (err) {
         for (const run of built) run.trainer.free();
         throw err;
       }
       for (const run of runs) run.trainer.free();
       runs = built;
-      runs.forEach((run, index) => (run.index = index));
       post('configured', { runs: runs.map(describeRun), parallel }, id);
     }),
   start(_payload, id) {
@@ -360,9 +351,13 @@ const handlers = {
     post('started', {}, id);
     yieldThenRun();
   },
-  pause(_payload, id) {
-    const wasRunning = running;
+  async pause(_payload, id) {
+    const wasRunning = running || pausedWhileRunning;
     running = false;
+    pausedWhileRunning = false;
+    // Other workers' chunks under way finish and report first.
+    await helpers.settle();
+    for (const report of helpers.takeReports()) applyReport(report);
     if (runs.length) postProgress(performance.now());
     if (runs.length && wasRunning) postSnapshot(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
@@ -372,7 +367,7 @@ const handlers = {
     const targets = namedRuns(name);
     for (const run of targets) {
       run.trainer.setFrozen(layer, !!frozen);
-      if (group) await group.call(run.index, 'setFrozen', [layer, !!frozen]);
+      await helpers.call(run, 'setFrozen', [layer, !!frozen]);
     }
     post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
   },
@@ -381,14 +376,20 @@ const handlers = {
     const targets = namedRuns(name);
     for (const run of targets) {
       run.trainer.setLayerLr(layer, Number(multiplier));
-      if (group) await group.call(run.index, 'setLayerLr', [layer, Number(multiplier)]);
+      await helpers.call(run, 'setLayerLr', [layer, Number(multiplier)]);
     }
     post('layers', { runs: targets.map((run) => ({ name: run.name, layers: run.trainer.layers() })) }, id);
   },
   async step(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     running = false;
-    for (const run of runs) if (!run.done) await stepRun(run);
+    await helpers.settle();
+    for (const report of helpers.takeReports()) applyReport(report);
+    for (const run of runs) {
+      if (run.done) continue;
+      const report = await helpers.step(run);
+      if (report) applyReport(report);
+    }
     for (const run of runs) run.done = run.trainer.status().done;
     if (runs.every((r) => r.done)) return finish(id);
     postProgress(performance.now());
@@ -408,13 +409,7 @@ const handlers = {
       pairs.forEach(([run], i) => run.trainer.restore(fresh[i]));
       throw err;
     }
-    // A restored trainer has the resume point's randomness, which is shard 0's.
-    for (const [run, point] of pairs) {
-      if (group) {
-        run.trainer.setShard(0, group.count);
-        await group.call(run.index, 'restore', [point.bytes]);
-      }
-    }
+    for (const [run, point] of pairs) await helpers.restored(run, point.bytes, Number(point.busyMs) || 0);
     for (const [run, point] of pairs) {
       run.busyMs = Number(point.busyMs) || 0;
       run.done = run.trainer.status().done;
@@ -522,7 +517,10 @@ self.onmessage = async (event) => {
   try {
     await ready;
     // `pause` ends the chunk under way; everything else waits for it.
-    if (msg.type === 'pause') running = false;
+    if (msg.type === 'pause') {
+      pausedWhileRunning = pausedWhileRunning || running;
+      running = false;
+    }
     await exclusive(() => handler(msg.payload || {}, msg.id));
   } catch (err) {
     postError(err, msg.id);

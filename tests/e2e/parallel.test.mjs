@@ -75,3 +75,28 @@ test('a shard worker lost mid-run is reported, and the run resumes from its last
   await page.waitForFunction(() => document.body.dataset.state === 'training');
   await byTestId(page, 'pause').click();
 });
+
+test('an experiment’s runs train side by side on 2 workers, with the numbers they have on 1', async (t) => {
+  const lab = await labFor(t, { isolate: false });
+  const { page } = lab;
+  const finals = async (workers) => {
+    await byTestId(page, 'experiment').selectOption('new-classes');
+    await byTestId(page, 'workers').selectOption(String(workers));
+    await page.evaluate(() => {
+      window.__states = [];
+      new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    await byTestId(page, 'train').click();
+    await page.waitForFunction(() => window.__states.includes('training') && document.body.dataset.state === 'done', null, { timeout: 120_000 });
+    return {
+      info: await text(page, 'run-info'),
+      numbers: await page.evaluate(() => [...document.querySelectorAll('[data-testid="run-val-acc"], [data-testid="run-test-acc"]')].map((e) => e.textContent)),
+    };
+  };
+  const one = await finals(1);
+  const two = await finals(2);
+  assert.match(two.info, /the runs train side by side on 2 workers/);
+  assert.equal(one.numbers.length, 4, 'validation and test accuracy of both runs');
+  assert.deepEqual(two.numbers, one.numbers, 'each run trains whole on its worker: the same bits');
+  assert.deepEqual(lab.consoleErrors, []);
+});

@@ -1,0 +1,107 @@
+// Which workers train the page's worker's run list, and how: one run on W
+// workers is data-parallel (www/shard-group.js: each step's batch split over
+// W shards); a list of several runs goes on separate workers
+// (www/lanes.js: run i on lane i mod W, lane 0 being the page's worker);
+// W = 1 is the page's worker alone, exactly as before. The page's worker
+// (worker.js) asks this object to tick, step or change a run, and never
+// needs to know which of the three it is.
+
+import { ShardGroup } from './shard-group.js';
+import { Lanes } from './lanes.js';
+
+export class RunWorkers {
+  constructor() {
+    this.group = null; // ShardGroup: one run, sharded
+    this.lanes = null; // Lanes: several runs, spread
+  }
+
+  // `runs`: the built runs ({index, spec, trainer, baseBytes}); `fileOf(url)`
+  // gives a dataset file {name, bytes} for helpers to decode. Returns what the
+  // page is told: {workers, mode, transport} (and `problem` when helpers could not start).
+  async start(workers, runs, fileOf, build) {
+    this.stop();
+    if (workers <= 1) return { workers: 1, mode: 'one worker', transport: 'none' };
+    const members = [];
+    for (const run of runs) members.push({ spec: run.spec, trainer: run.trainer, dataset: await fileOf(run.spec.datasetUrl), baseBytes: run.baseBytes });
+    try {
+      if (runs.length === 1) {
+        this.group = await ShardGroup.start({ count: workers, build, runs: members });
+        return { workers, mode: 'data-parallel', transport: this.group.transport };
+      }
+      const count = Math.min(workers, runs.length);
+      this.lanes = await Lanes.start({ count, build, runs: members });
+      return { workers: count, mode: 'runs in parallel', transport: 'messages' };
+    } catch (err) {
+      this.stop();
+      for (const run of runs) run.trainer.setShard(0, 1);
+      return { workers: 1, mode: 'one worker', transport: 'none', problem: `${workers} workers could not start (${err.message}); training on one` };
+    }
+  }
+
+  // True for a run another worker trains (its trainer here is a mirror).
+  isRemote(run) {
+    return !!this.lanes && this.lanes.isRemote(run.index);
+  }
+
+  // One tick of a run trained here: on every shard when sharded.
+  tick(run) {
+    return this.group ? this.group.tick(run.index) : run.trainer.tick();
+  }
+
+  // Starts chunks for the remote runs among `active` (lanes only).
+  dispatch(active) {
+    if (this.lanes) this.lanes.dispatch(active.filter((r) => this.isRemote(r)).map((r) => r.index));
+  }
+
+  takeReports() {
+    return this.lanes ? this.lanes.takeReports() : [];
+  }
+
+  // Resolves when a remote chunk reports; `settle`: when all have.
+  next() {
+    return this.lanes ? this.lanes.next() : Promise.resolve();
+  }
+
+  settle() {
+    return this.lanes ? this.lanes.settle() : Promise.resolve();
+  }
+
+  // A Step: one training step and the evaluation it starts. A remote run's
+  // is its lane's report (for the caller to apply); null otherwise.
+  async step(run) {
+    if (this.isRemote(run)) return this.lanes.step(run.index);
+    if (!this.group) {
+      run.trainer.stepOnce();
+      return null;
+    }
+    for (;;) {
+      const result = await this.tick(run);
+      if (result !== 0) break;
+    }
+    while (run.trainer.isEvaluating()) await this.tick(run);
+    return null;
+  }
+
+  // A change the page's worker made to its own trainer, made on the other copies too.
+  async call(run, method, args) {
+    if (this.group) await this.group.call(run.index, method, args);
+    if (this.lanes) await this.lanes.call(run.index, method, args);
+  }
+
+  // After the page's worker restored its trainer from a resume point.
+  async restored(run, bytes, busyMs) {
+    if (this.group) {
+      // The resume point's randomness is shard 0's: this worker is shard 0.
+      run.trainer.setShard(0, this.group.count);
+      await this.group.call(run.index, 'restore', [bytes]);
+    }
+    if (this.lanes) await this.lanes.call(run.index, 'restore', [bytes, busyMs]);
+  }
+
+  stop() {
+    if (this.group) this.group.stop();
+    if (this.lanes) this.lanes.stop();
+    this.group = null;
+    this.lanes = null;
+  }
+}
