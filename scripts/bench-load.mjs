@@ -70,21 +70,23 @@ function report(load, requests, ms) {
   if (failed.length) throw new Error(`${load} load: ${failed.map((r) => `${r.url}: ${r.failed}`).join(', ')}`);
   const line = {
     bench: 'page-load',
-    load,
+    visit: load,
     bytes: requests.reduce((sum, r) => sum + r.bytes, 0),
     requests: requests.length,
     // Playwright reports some revalidations (the document's, the worker's
     // imports) with the cached copy's status 200; what scripts/serve.mjs
     // sent was a 304: no body and no Content-Type.
     ...(load === 'repeat' && { not_modified: requests.filter((r) => r.status === 304 || (r.bodyBytes === 0 && !r.typed)).length }),
-    ms: Math.round(ms),
+    ms_to_ready: Math.round(ms),
   };
   console.log(JSON.stringify(line));
   if (detail) for (const r of requests) console.error(JSON.stringify({ load, url: new URL(r.url).pathname, status: r.status, encoding: r.encoding ?? null, bytes: r.bytes, body_bytes: r.bodyBytes }));
 }
 
 let network, started;
+// Served as `make serve` serves it (cross-origin isolated).
 const lab = await openLab({
+  isolate: true,
   readyState: null,
   beforeGoto: (page) => {
     network = recordNetwork(page.context());

@@ -9,6 +9,8 @@
 // its samples) and every main-thread task longer than 50 ms (Long Tasks API).
 // native-train: the same configuration through the native command line.
 // memory: JS heap and wasm memory over a long session (scripts/bench-memory.mjs).
+// train-parallel / machine-scaling / efficiency: in bench.html (see bench.js).
+// experiment: every one-click experiment in the page, on 1 worker and on all cores.
 
 import { execFileSync } from 'node:child_process';
 import { openLab, byTestId } from '../tests/e2e/browser.mjs';
@@ -21,7 +23,8 @@ const median = (xs) => {
 };
 
 async function benchPage() {
-  const lab = await openLab({ path: 'bench/bench.html?auto', readyState: null });
+  // Cross-origin isolated, as `make serve` serves it: the data-parallel figures use shared memory.
+  const lab = await openLab({ path: 'bench/bench.html?auto', readyState: null, isolate: true });
   const { page } = lab;
   await page.waitForFunction(() => /^(done|failed)/.test(document.getElementById('state').textContent), null, { timeout: 20 * 60_000 });
   const state = await page.locator('#state').textContent();
@@ -93,6 +96,38 @@ async function pageTrain(model, epochs, extra = {}) {
   };
 }
 
+// Every one-click experiment in the page, from pressing Train until its
+// answer is on the page (state done), on 1 worker and on every core, the
+// order alternating from one experiment to the next. Served isolated, as
+// `make serve` does.
+async function pageExperiments() {
+  const lab = await openLab({ isolate: true });
+  const { page } = lab;
+  const names = await page.evaluate(() => [...document.querySelector('[data-testid="experiment"]').options].map((o) => o.value).filter((v) => v !== 'free'));
+  const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 8));
+  const lines = [];
+  for (const [i, experiment] of names.entries()) {
+    const seconds = {};
+    for (const workers of i % 2 ? [cores, 1] : [1, cores]) {
+      await byTestId(page, 'experiment').selectOption(experiment);
+      await byTestId(page, 'workers').selectOption(String(workers));
+      await page.evaluate(() => {
+        window.__states = [];
+        new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+      });
+      const started = Date.now();
+      await byTestId(page, 'train').click();
+      await page.waitForFunction(() => window.__states.includes('training') && ['done', 'diverged', 'crashed'].includes(document.body.dataset.state), null, { timeout: 20 * 60_000 });
+      seconds[workers] = (Date.now() - started) / 1000;
+      const state = await page.evaluate(() => document.body.dataset.state);
+      lines.push({ bench: 'experiment', experiment, workers, seconds: seconds[workers], state });
+    }
+    lines.push({ bench: 'ratio', what: `experiment ${experiment}: 1 worker / ${cores} workers (speed-up)`, ratio: seconds[1] / seconds[cores] });
+  }
+  await lab.close();
+  return lines;
+}
+
 function nativeTrain(model, epochs, batch, optimizer, lr) {
   const args = ['run', '--quiet', '--release', '--bin', 'finetune-lab', '--', 'train', '--dataset', 'www/data/mnist.ftld.gz', '--model', model, '--epochs', String(epochs), '--seed', '1', '--batch-size', String(batch), '--optimizer', optimizer, '--lr', String(lr)];
   const lines = execFileSync('cargo', args, { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
@@ -132,3 +167,4 @@ print(nativeTrain('lenet5', 5, 32, 'adam', 0.001));
 print(nativeTrain('lenet5', 1, 64, 'momentum', 0.01));
 print(nativeTrain('mlp', 1, 64, 'momentum', 0.01));
 print(await benchMemory());
+(await pageExperiments()).forEach(print);

@@ -178,6 +178,22 @@ impl Sequential {
         self.params().filter(|p| p.kind != crate::nn::ParamKind::Statistic).map(Param::len).sum()
     }
 
+    /// FLOPs of one image's training step: the forward pass, every layer's
+    /// weight gradient (as many as its forward), and every input gradient
+    /// above the lowest layer (the first layer's is never needed). The
+    /// benchmark's efficiency figure divides by it.
+    pub fn training_flops_per_image(&self) -> u64 {
+        let mut input = self.spec.input;
+        let mut total = 0;
+        for (i, (spec, slot)) in self.spec.layers.iter().zip(&self.slots).enumerate() {
+            let output = slot.layer.output_shape();
+            let forward = spec.forward_flops(input, output);
+            total += forward * if i == 0 { 2 } else { 3 };
+            input = output;
+        }
+        total
+    }
+
     /// Every stored value, trainable or not: what a checkpoint holds.
     pub fn stored_count(&self) -> usize {
         self.params().map(Param::len).sum()
@@ -342,6 +358,9 @@ mod tests {
         let mnist = Shape::new(1, 28, 28);
         let lenet = Sequential::new(&preset("lenet5", mnist, 10, 0.0).unwrap(), Init::HeUniform, 1).unwrap();
         assert_eq!(lenet.param_count(), 61_706);
+        // conv1 235,200 + conv2 480,000 + dense 96,000 + 20,160 + 1,680 forward
+        // FLOPs; conv1 has no input gradient.
+        assert_eq!(lenet.training_flops_per_image(), 2 * 235_200 + 3 * (480_000 + 96_000 + 20_160 + 1_680));
         assert_eq!(lenet.output_shape(), Shape::flat(10));
         let bn = Sequential::new(&preset("lenet5_bn", mnist, 10, 0.0).unwrap(), Init::HeUniform, 1).unwrap();
         // γ and β for 6 + 16 channels and 120 + 84 features; running statistics are stored, not trained.

@@ -21,7 +21,7 @@ export const CONTROL_WORDS = 8;
 // before another). Spinning that long costs a core that would idle anyway,
 // while Atomics.wait's wake-up on a virtual machine takes about as long
 // again (measured on the 2-core CI machine), so: spin first, then block.
-const SPIN_MS = 0.5;
+const SPIN_MS = 1;
 
 // Waits until control[index] ≥ target; false if `timeoutMs` passed first.
 export function waitAtLeast(control, index, target, timeoutMs) {

@@ -113,3 +113,9 @@ pub fn profile_layers(dataset: &DatasetHandle, config: JsValue, steps: u32) -> R
         .collect();
     Ok(to_js(&times))
 }
+
+/// FLOPs of one image's training step of the trainer's model (`Sequential::training_flops_per_image`).
+#[wasm_bindgen(js_name = trainingFlopsPerImage)]
+pub fn training_flops_per_image(trainer: &TrainerHandle) -> f64 {
+    trainer.inner.model().training_flops_per_image() as f64
+}

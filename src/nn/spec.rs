@@ -104,6 +104,17 @@ impl LayerSpec {
         }
     }
 
+    /// FLOPs (2 per multiply-add) of one image's forward pass through this
+    /// layer from `input` to `output`: the convolutions' and dense layers'
+    /// products; element-wise layers count 0.
+    pub fn forward_flops(&self, input: Shape, output: Shape) -> u64 {
+        match self {
+            LayerSpec::Conv2d { kernel, .. } => 2 * output.len() as u64 * (input.channels * kernel * kernel) as u64,
+            LayerSpec::Dense { .. } => 2 * (input.len() * output.len()) as u64,
+            _ => 0,
+        }
+    }
+
     /// Parameters (stored values) the layer would have on an input of `input`
     /// shape, computed without building it; saturates rather than overflows.
     pub fn param_count(&self, input: Shape) -> usize {

@@ -146,9 +146,9 @@ async function sideBySide({ kernel, model, batch, which, warmupMs = 1000, window
 // one run on each worker count, windows alternating between the counts, so a
 // change of machine speed hits every count alike. Evaluation ticks are not
 // timed, as in the page's readout.
-async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, windows = 5, windowMs = 1500 }) {
+async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, windows = 7, windowMs = 1500 }) {
   wasm.setKernel(kernel);
-  const full = await loadDataset();
+  await loadDataset();
   const runs = [];
   for (const count of workers) {
     const trainer = await benchTrainer(model, batch);
@@ -156,7 +156,6 @@ async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, w
     const group = count > 1 ? await ShardGroup.start({ count, build: build.url, runs: [{ spec, trainer, dataset: { name: 'mnist.ftld.gz', bytes: datasetBytes }, baseBytes: null }] }) : null;
     runs.push({ count, trainer, group, rates: [] });
   }
-  void full;
   const timed = async (run, ms) => {
     let images = 0;
     let trainMs = 0;
@@ -181,6 +180,24 @@ async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, w
   return { transport, results: runs.map((r) => ({ workers: r.count, ...summary(r.rates) })) };
 }
 
+// Training against the same build's GEMM 256³, windows alternating: the
+// training FLOP rate (images/s × the core's FLOPs per training image) as a
+// share of what the best kernel does on a large square product.
+async function efficiency({ kernel, model, batch, warmupMs = 1000, windows = 5, windowMs = 1000 }) {
+  wasm.setKernel(kernel);
+  const trainer = await benchTrainer(model, batch);
+  const flopsPerImage = wasm.trainingFlopsPerImage(trainer);
+  timedRun(trainer, warmupMs);
+  const train = [];
+  const square = [];
+  for (let w = 0; w < windows; w++) {
+    train.push((timedRun(trainer, windowMs) * flopsPerImage) / 1e9);
+    square.push(gemm({ kernel, form: 'nn', m: 256, n: 256, k: 256, windows: 1, windowMs }).median);
+  }
+  trainer.free();
+  return { flopsPerImage, train: summary(train), gemm: summary(square) };
+}
+
 async function profile({ kernel, model, batch, steps = 20 }) {
   wasm.setKernel(kernel);
   return wasm.profileLayers(await loadDataset(), { model, batch_size: batch }, steps);
@@ -189,7 +206,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile, trainParallel };
+    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile, trainParallel, efficiency };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {

@@ -17,6 +17,12 @@ const LENET_SHAPES = [
 ];
 const SQUARES = [64, 128, 256].map((s) => ({ label: `square ${s}`, form: 'nn', m: s, n: s, k: s }));
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
 window.benchResults = [];
 const rows = document.getElementById('rows');
 const state = document.getElementById('state');
@@ -111,6 +117,26 @@ async function run() {
         for (const [name, r] of [['health on', health.on], ['health off', health.off]]) tableRow(`train ${model}, batch 64, 4 evaluations per epoch`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
       }
     }
+    const best = kernels.filter((k) => k !== 'scalar').at(-1);
+    if (best) {
+      state.textContent = `lenet5 training against GEMM 256³, ${best}…`;
+      const eff = (await call(worker, { task: 'efficiency', kernel: best, model: 'lenet5', batch: 64 })).result;
+      window.benchResults.push({
+        bench: 'efficiency',
+        model: 'lenet5',
+        batch: 64,
+        build: best,
+        flops_per_image: eff.flopsPerImage,
+        train_gflops: eff.train.median,
+        gemm256_gflops: eff.gemm.median,
+        ratio: eff.train.median / eff.gemm.median,
+        train_min_max: [eff.train.min, eff.train.max],
+        gemm256_min_max: [eff.gemm.min, eff.gemm.max],
+      });
+      tableRow('lenet5 training, batch 64 (FLOP rate)', best, [eff.train.median, eff.train.min, eff.train.max], 'GFLOP/s');
+      tableRow('GEMM 256³, windows alternating with training', best, [eff.gemm.median, eff.gemm.min, eff.gemm.max], 'GFLOP/s');
+      if (build === builds.at(-1)) await parallelFigures(worker, best);
+    }
     worker.terminate();
   }
   state.textContent = 'TensorFlow.js cpu…';
@@ -119,6 +145,41 @@ async function run() {
   tfjs.terminate();
   record({ bench: 'train', model: 'lenet5', batch: 64, peer: 'tfjs-cpu', backend, params, images_per_s: result.median, images_per_s_min: result.min, images_per_s_max: result.max, windows: result.samples }, 'train lenet5, batch 64', 'images/s');
   state.textContent = 'done';
+}
+
+// 1 … every core: data-parallel LeNet-5 training (one run's batch split over
+// W workers, www/shard-group.js), and a pure compute loop in W workers (what
+// the hardware gives), each with its windows alternating between the counts.
+async function parallelFigures(worker, kernel) {
+  const cores = Math.min(navigator.hardwareConcurrency || 1, 8);
+  const counts = Array.from({ length: cores }, (_, i) => i + 1);
+  state.textContent = `lenet5 on 1 to ${cores} workers, ${kernel}…`;
+  const parallel = (await call(worker, { task: 'trainParallel', kernel, model: 'lenet5', batch: 64, workers: counts })).result;
+  for (const r of parallel.results) {
+    window.benchResults.push({ bench: 'train-parallel', model: 'lenet5', batch: 64, build: kernel, transport: parallel.transport, workers: r.workers, images_per_s: r.median, images_per_s_min: r.min, images_per_s_max: r.max, windows: r.samples });
+    tableRow(`train lenet5, batch 64, ${r.workers} worker${r.workers > 1 ? 's' : ''} (${parallel.transport})`, kernel, [r.median, r.min, r.max], 'images/s');
+  }
+  state.textContent = `a compute loop on 1 to ${cores} workers…`;
+  const spinners = counts.map(() => new Worker(new URL('./spin-worker.js', import.meta.url)));
+  const rates = Object.fromEntries(counts.map((c) => [c, []]));
+  for (let window = 0; window < 5; window++) {
+    for (const count of counts) {
+      const results = await Promise.all(spinners.slice(0, count).map((w) => new Promise((resolve) => {
+        w.onmessage = ({ data }) => resolve(data.rate);
+        w.postMessage({ ms: 600 });
+      })));
+      rates[count].push(results.reduce((a, b) => a + b, 0));
+    }
+  }
+  spinners.forEach((w) => w.terminate());
+  const base = median(rates[1]);
+  for (const count of counts) {
+    window.benchResults.push({ bench: 'machine-scaling', workers: count, ratio: median(rates[count]) / base, ratio_min_max: [Math.min(...rates[count]) / base, Math.max(...rates[count]) / base] });
+  }
+  const one = parallel.results.find((r) => r.workers === 1).median;
+  for (const r of parallel.results.filter((p) => p.workers > 1)) {
+    window.benchResults.push({ bench: 'ratio', what: `lenet5 batch 64 on ${r.workers} workers / 1 worker (${parallel.transport})`, build: kernel, ratio: r.median / one, hardware_ratio: median(rates[r.workers]) / base });
+  }
 }
 
 const button = document.getElementById('run');
