@@ -13,7 +13,7 @@
 // experiment: every one-click experiment in the page, on 1 worker and on all cores.
 
 import { execFileSync } from 'node:child_process';
-import { openLab, byTestId } from '../tests/e2e/browser.mjs';
+import { openLab, byTestId, trainUntilDone } from '../tests/e2e/browser.mjs';
 import { benchMemory } from './bench-memory.mjs';
 
 const median = (xs) => {
@@ -111,15 +111,9 @@ async function pageExperiments() {
     for (const workers of i % 2 ? [cores, 1] : [1, cores]) {
       await byTestId(page, 'experiment').selectOption(experiment);
       await byTestId(page, 'workers').selectOption(String(workers));
-      await page.evaluate(() => {
-        window.__states = [];
-        new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
-      });
       const started = Date.now();
-      await byTestId(page, 'train').click();
-      await page.waitForFunction(() => window.__states.includes('training') && ['done', 'diverged', 'crashed'].includes(document.body.dataset.state), null, { timeout: 20 * 60_000 });
+      const state = await trainUntilDone(page, { timeout: 20 * 60_000 });
       seconds[workers] = (Date.now() - started) / 1000;
-      const state = await page.evaluate(() => document.body.dataset.state);
       lines.push({ bench: 'experiment', experiment, workers, seconds: seconds[workers], state });
     }
     lines.push({ bench: 'ratio', what: `experiment ${experiment}: 1 worker / ${cores} workers (speed-up)`, ratio: seconds[1] / seconds[cores] });

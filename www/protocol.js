@@ -11,12 +11,14 @@
 //                                   (the page shows layers before the first Train)
 //   validate {configs}              the core's checks of run configurations: answered by
 //                                   validated {problems: [[{field, rule, got, message}], …]}
-//   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}]}
+//   configure {runs: [{name, datasetUrl, classes?, config, base?: {url, newHead, sourceClasses?}}], workers?}
 //                                   build a new run list (replaces the old one only
 //                                   once every run is built); `config` is the core's
 //                                   TrainConfig, `base` a checkpoint to fine-tune; with
 //                                   `sourceClasses` each evaluation also carries
-//                                   `source_acc` (the forgetting meter)
+//                                   `source_acc` (the forgetting meter); `workers` (default 1):
+//                                   one run's batches split over that many workers, or a
+//                                   list's runs side by side on them (run-workers.js)
 //   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
 //   step                            one training step of each run (plus evaluations); answered
@@ -51,7 +53,9 @@
 //   ready {build, catalog}          the wasm module is loaded; `catalog` is the core's
 //                                   table of choices and limits (src/catalog/)
 //   described {name, layers, paramCount}
-//   configured {runs: [{name, dataset, layers, paramCount, status}]}
+//   configured {runs: [{name, dataset, layers, paramCount, status}], parallel: {workers, mode,
+//                                   transport, problem?}}  mode: 'one worker' | 'data-parallel' |
+//                                   'runs in parallel'; transport: 'shared memory' | 'messages' | 'none'
 //   progress {runs: [{name, windows, evals, health, status, imagesPerSec}]}  a few per second;
 //                                   windows and evals carry `seconds` of the run's own work;
 //                                   health: the layer-health records of its evaluation points

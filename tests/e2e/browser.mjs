@@ -93,3 +93,16 @@ export const waitForNew = (page, selector, old, expect = {}) =>
     },
     [selector, old, expect],
   );
+
+// Presses Train and waits until this run has trained and ended (done,
+// diverged or crashed), even when the page was already done with an earlier
+// run; returns the final state.
+export async function trainUntilDone(page, { timeout = 120_000 } = {}) {
+  await page.evaluate(() => {
+    window.__states = [];
+    new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  await byTestId(page, 'train').click();
+  await page.waitForFunction(() => window.__states.includes('training') && ['done', 'diverged', 'crashed'].includes(document.body.dataset.state), null, { timeout });
+  return page.evaluate(() => document.body.dataset.state);
+}

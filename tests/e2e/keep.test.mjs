@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { labFor, byTestId } from './browser.mjs';
+import { labFor, byTestId, trainUntilDone } from './browser.mjs';
 import { makeShapeFolder } from './shape-folder.mjs';
 
 const CLI = path.resolve('target/release/finetune-lab');
@@ -202,8 +202,8 @@ test('a checkpoint downloaded and uploaded evaluates as before and as in the CLI
   await page.locator('[data-testid="saved-run"]').first().locator('[data-testid="saved-start"]').click();
   assert.match(await byTestId(page, 'start-from').inputValue(), /^saved:\d+$/);
   await byTestId(page, 'epochs').fill('1');
-  await byTestId(page, 'train').click();
-  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  // The page was done with the last run: wait for this one to train and be done.
+  assert.equal(await trainUntilDone(page, { timeout: 60_000 }), 'done');
   // The base's LeNet-5 (61,706 parameters), not the MLP the model box still names.
   assert.match(await byTestId(page, 'run-info').textContent(), /61,706 parameters/);
   await waitSaved(page, 4);

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labFor, byTestId } from './browser.mjs';
+import { labFor, byTestId, trainUntilDone } from './browser.mjs';
 
 const text = (page, id) => byTestId(page, id).textContent();
 
@@ -16,14 +16,7 @@ async function trainOnce(page, workers) {
   await byTestId(page, 'epochs').fill('1');
   await byTestId(page, 'dropout').fill('0.3');
   await byTestId(page, 'workers').selectOption(String(workers));
-  // Every state the page passes through from here: done counts only after this run's training.
-  await page.evaluate(() => {
-    window.__states = [];
-    new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
-  });
-  await byTestId(page, 'train').click();
-  await page.waitForFunction(() => window.__states.includes('training') && ['done', 'diverged', 'crashed'].includes(document.body.dataset.state), null, { timeout: 120_000 });
-  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
+  assert.equal(await trainUntilDone(page), 'done');
   return { val: Number(await text(page, 'val-acc')), test: await text(page, 'test-acc'), info: await text(page, 'run-info') };
 }
 
@@ -82,12 +75,7 @@ test('an experiment’s runs train side by side on 2 workers, with the numbers t
   const finals = async (workers) => {
     await byTestId(page, 'experiment').selectOption('new-classes');
     await byTestId(page, 'workers').selectOption(String(workers));
-    await page.evaluate(() => {
-      window.__states = [];
-      new MutationObserver(() => window.__states.push(document.body.dataset.state)).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
-    });
-    await byTestId(page, 'train').click();
-    await page.waitForFunction(() => window.__states.includes('training') && document.body.dataset.state === 'done', null, { timeout: 120_000 });
+    assert.equal(await trainUntilDone(page), 'done');
     return {
       info: await text(page, 'run-info'),
       numbers: await page.evaluate(() => [...document.querySelectorAll('[data-testid="run-val-acc"], [data-testid="run-test-acc"]')].map((e) => e.textContent)),
