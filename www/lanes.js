@@ -12,16 +12,18 @@
 // Reports are queued, never applied from a message event: the page's worker
 // applies them in its own turn (`takeReports`), so they never race a handler.
 
-import { Helper } from './shard-group.js';
+import { startHelpers } from './shard-group.js';
 
 const CHUNK_MS = 100;
 
 export class Lanes {
-  // `runs`: [{spec, dataset: {name, bytes}, baseBytes}] in list order.
-  static async start({ count, build, runs, workerUrl = new URL('./shard-worker.js', import.meta.url) }) {
+  // `runs`: [{spec, dataset: {name, key, bytes}, baseBytes}] in list order;
+  // `helpers`: Helper workers 1 … count − 1 (kept by the caller between run lists).
+  static async start({ count, build, runs, helpers = null }) {
     const lanes = new Lanes(count);
     try {
-      lanes.helpers = Array.from({ length: count - 1 }, (_, i) => new Helper(workerUrl, i + 1));
+      lanes.owned = !helpers;
+      lanes.helpers = helpers ? helpers.slice(0, count - 1) : startHelpers(count - 1);
       const specs = runs.map(({ spec, dataset, baseBytes }) => ({ spec, dataset, baseBytes }));
       await Promise.all(
         lanes.helpers.map((h) => {
@@ -99,7 +101,7 @@ export class Lanes {
   }
 
   stop() {
-    for (const h of this.helpers) h.worker.terminate();
+    if (this.owned) for (const h of this.helpers) h.worker.terminate();
     this.helpers = [];
   }
 }

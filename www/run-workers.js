@@ -6,13 +6,30 @@
 // (worker.js) asks this object to tick, step or change a run, and never
 // needs to know which of the three it is.
 
-import { ShardGroup } from './shard-group.js';
+import { ShardGroup, startHelpers } from './shard-group.js';
 import { Lanes } from './lanes.js';
 
 export class RunWorkers {
   constructor() {
     this.group = null; // ShardGroup: one run, sharded
     this.lanes = null; // Lanes: several runs, spread
+    // The helper workers, kept from one run list to the next (a sweep
+    // configures one list per K): starting one costs its wasm compile and
+    // its decoding of the data, a few hundred ms.
+    this.pool = [];
+  }
+
+  // Helpers 1 … count, started where the pool has too few or lost one.
+  helpers(count) {
+    if (this.pool.some((h) => h.lost)) this.terminate();
+    if (this.pool.length < count) this.pool.push(...startHelpers(count - this.pool.length, this.pool.length + 1));
+    return this.pool.slice(0, count);
+  }
+
+  terminate() {
+    this.stop();
+    for (const h of this.pool) h.worker.terminate();
+    this.pool = [];
   }
 
   // `runs`: the built runs ({index, spec, trainer, baseBytes}); `fileOf(url)`
@@ -20,19 +37,22 @@ export class RunWorkers {
   // page is told: {workers, mode, transport} (and `problem` when helpers could not start).
   async start(workers, runs, fileOf, build) {
     this.stop();
-    if (workers <= 1) return { workers: 1, mode: 'one worker', transport: 'none' };
+    if (workers <= 1) {
+      this.terminate(); // idle helpers would only hold memory
+      return { workers: 1, mode: 'one worker', transport: 'none' };
+    }
     const members = [];
     for (const run of runs) members.push({ spec: run.spec, trainer: run.trainer, dataset: await fileOf(run.spec.datasetUrl), baseBytes: run.baseBytes });
     try {
       if (runs.length === 1) {
-        this.group = await ShardGroup.start({ count: workers, build, runs: members });
+        this.group = await ShardGroup.start({ count: workers, build, runs: members, helpers: this.helpers(workers - 1) });
         return { workers, mode: 'data-parallel', transport: this.group.transport };
       }
       const count = Math.min(workers, runs.length);
-      this.lanes = await Lanes.start({ count, build, runs: members });
+      this.lanes = await Lanes.start({ count, build, runs: members, helpers: this.helpers(count - 1) });
       return { workers: count, mode: 'runs in parallel', transport: 'messages' };
     } catch (err) {
-      this.stop();
+      this.terminate();
       for (const run of runs) run.trainer.setShard(0, 1);
       return { workers: 1, mode: 'one worker', transport: 'none', problem: `${workers} workers could not start (${err.message}); training on one` };
     }

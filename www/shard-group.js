@@ -31,6 +31,9 @@ export class ShardError extends Error {
 // Whether this worker can share memory with its helpers.
 export const canShareMemory = () => self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' && typeof Atomics.waitAsync === 'function';
 
+// Helper workers first … first + count − 1, fresh.
+export const startHelpers = (count, first = 1, url = new URL('./shard-worker.js', import.meta.url)) => Array.from({ length: count }, (_, i) => new Helper(url, first + i));
+
 // A helper worker as the coordinator sees it: requests answered by id, and a
 // crash or a failure report that fails every request still open.
 export class Helper {
@@ -82,7 +85,9 @@ export class ShardGroup {
   // coordinator's own trainers become shard 0 of `count`; `build` is the URL
   // of the wasm module every shard must load (the same kernels give the same
   // bits).
-  static async start({ count, build, runs, workerUrl = new URL('./shard-worker.js', import.meta.url) }) {
+  // `helpers`: Helper workers 1 … count − 1 to use (kept by the caller
+  // between run lists); without them the group starts and owns its own.
+  static async start({ count, build, runs, helpers = null }) {
     const group = new ShardGroup(count, runs.map((r) => r.trainer));
     const slot = Math.max(...runs.map((r) => r.trainer.maxContributionLength()));
     let buffers = null;
@@ -92,7 +97,8 @@ export class ShardGroup {
     }
     for (const run of runs) run.trainer.setShard(0, count);
     try {
-      group.helpers = Array.from({ length: count - 1 }, (_, i) => new Helper(workerUrl, i + 1));
+      group.owned = !helpers;
+      group.helpers = helpers ? helpers.slice(0, count - 1) : startHelpers(count - 1);
       const specs = runs.map(({ spec, dataset, baseBytes }) => ({ spec, dataset, baseBytes }));
       await Promise.all(group.helpers.map((h) => h.request({ type: 'build', index: h.index, count, runs: specs, build, shared: buffers })));
     } catch (err) {
@@ -176,7 +182,7 @@ export class ShardGroup {
       Atomics.store(this.shared.control, CONTROL.stop, 1);
       Atomics.notify(this.shared.control, CONTROL.tick);
     }
-    for (const h of this.helpers) h.worker.terminate();
+    if (this.owned) for (const h of this.helpers) h.worker.terminate();
     this.helpers = [];
   }
 }

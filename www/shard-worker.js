@@ -8,7 +8,7 @@
 // - lane (www/lanes.js): the runs `only` names, whole, trained here in
 //   chunks, each chunk reported with the run's resume point.
 //
-//   build {index, count, lane?, only?, runs: [{spec, dataset: {name, bytes}, baseBytes}], build, shared?}
+//   build {index, count, lane?, only?, runs: [{spec, dataset: {name, key, bytes}, baseBytes}], build, shared?}
 //                      → built | failed {message}
 //   tick {run}         → contribution {kind, values}   (shards without shared memory)
 //   apply {run, values}  every shard's contribution, end to end: finishes the tick
@@ -27,6 +27,7 @@ const IDLE_WAIT_MS = 50;
 
 let wasm = null;
 let runs = [];
+let decoded = new Map(); // dataset key → DatasetHandle, the datasets the current runs use
 let shard = null; // {index, count}
 let shared = null; // {control: Int32Array, data: Float32Array, slot}
 
@@ -52,20 +53,21 @@ const handlers = {
     for (const run of runs) if (run) run.trainer.free();
     runs = [];
     shard = lane ? null : { index, count };
+    const used = new Map();
     for (const [i, { spec, dataset, baseBytes }] of specs.entries()) {
       if (lane && !only.includes(i)) {
         runs.push(null);
         continue;
       }
-      const full = wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes);
-      try {
-        const { trainer } = makeTrainer(wasm, full, spec, baseBytes, { forgetting: lane });
-        if (!lane) trainer.setShard(index, count);
-        runs.push({ trainer, busyMs: 0, done: false });
-      } finally {
-        full.free();
-      }
+      // Decoded once per dataset (its key changes when the data does), kept for the next list.
+      const full = used.get(dataset.key) || decoded.get(dataset.key) || wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes);
+      used.set(dataset.key, full);
+      const { trainer } = makeTrainer(wasm, full, spec, baseBytes, { forgetting: lane });
+      if (!lane) trainer.setShard(index, count);
+      runs.push({ trainer, busyMs: 0, done: false });
     }
+    for (const [key, handle] of decoded) if (!used.has(key)) handle.free();
+    decoded = used;
     shared = buffers ? { control: new Int32Array(buffers.control), data: new Float32Array(buffers.data), slot: buffers.slot } : null;
     if (shared) serveShared();
     return {};

@@ -25,6 +25,7 @@ const AUTOSAVE_MS = 5000;
 
 const datasets = new Map(); // url → Promise<DatasetHandle>
 const datasetFiles = new Map(); // url → the file's bytes, for shard workers to decode too
+const datasetVersions = new Map(); // url → how many times the user's images under it were replaced
 const checkpoints = new Map(); // url → Promise<Uint8Array>
 let runs = []; // {name, trainer, done, speed: [{t, images, ms}], busyMs}
 let running = false;
@@ -237,9 +238,11 @@ async function buildRun(spec) {
 // A dataset file for helper workers to decode: the file as fetched, or
 // (the user's images) the core's encoding; with the dataset's own name,
 // which a run's resume point is checked against.
+// `key` changes whenever the dataset under `url` does, so a helper can keep
+// its decoded copy from one run list to the next.
 async function datasetFile(url) {
   const handle = await loadDataset(url);
-  return { name: handle.info().name, bytes: datasetFiles.get(url) || handle.toBytes() };
+  return { name: handle.info().name, key: `${url}#${datasetVersions.get(url) || 0}`, bytes: datasetFiles.get(url) || handle.toBytes() };
 }
 
 // What a configured run is, for the page's status and layers panels.
@@ -285,6 +288,7 @@ const handlers = {
     const handle = DatasetHandle.fromImages(name, channels, height, width, images.classes, images.pixels);
     const old = datasets.get(url);
     datasets.set(url, Promise.resolve(handle));
+    datasetVersions.set(url, (datasetVersions.get(url) || 0) + 1);
     if (old) {
       old.then((h) => {
         retired.push(h);

@@ -126,7 +126,9 @@ pub fn measure(model: &mut Sequential, probe: ndarray::Array2<f32>, before_updat
         let stored: usize = params.iter().map(|p| p.len()).sum();
         let update_ratio = (trained && before_update.len() >= offset + stored).then(|| {
             let before = &before_update[offset..offset + stored];
-            let after = params.iter().flat_map(|p| p.value.iter().copied());
+            // Flat slices, not ndarray's iterators: over dynamic-rank arrays
+            // those step element by element through the shape (slow in wasm).
+            let after = params.iter().flat_map(|p| p.values().iter().copied());
             let change = norm(after.zip(before).map(|(a, &b)| a - b));
             change / norm(before.iter().copied()).max(f32::MIN_POSITIVE)
         });
@@ -136,8 +138,8 @@ pub fn measure(model: &mut Sequential, probe: ndarray::Array2<f32>, before_updat
             act_std: std,
             dead,
             histogram,
-            grad_norm: trained.then(|| norm(weights.iter().flat_map(|p| p.grad.iter().copied()))),
-            weight_norm: (!weights.is_empty()).then(|| norm(weights.iter().flat_map(|p| p.value.iter().copied()))),
+            grad_norm: trained.then(|| norm(weights.iter().flat_map(|p| p.grads().iter().copied()))),
+            weight_norm: (!weights.is_empty()).then(|| norm(weights.iter().flat_map(|p| p.values().iter().copied()))),
             update_ratio,
             name,
         });

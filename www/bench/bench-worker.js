@@ -153,7 +153,7 @@ async function trainParallel({ kernel, model, batch, workers, warmupMs = 1000, w
   for (const count of workers) {
     const trainer = await benchTrainer(model, batch);
     const spec = { name: `w${count}`, config: benchConfig(model, batch) };
-    const group = count > 1 ? await ShardGroup.start({ count, build: build.url, runs: [{ spec, trainer, dataset: { name: 'mnist.ftld.gz', bytes: datasetBytes }, baseBytes: null }] }) : null;
+    const group = count > 1 ? await ShardGroup.start({ count, build: build.url, runs: [{ spec, trainer, dataset: { name: 'mnist.ftld.gz', key: 'mnist', bytes: datasetBytes }, baseBytes: null }] }) : null;
     runs.push({ count, trainer, group, rates: [] });
   }
   const timed = async (run, ms) => {
