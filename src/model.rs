@@ -1,5 +1,7 @@
 //! Sequential models built from a serde `ModelSpec`, the presets, and the
-//! per-layer training flags (`frozen`, learning-rate multiplier).
+//! per-layer training flags (`frozen`, learning-rate multiplier). Just over
+//! 400 lines with its tests: the model, its size checks and its flags are one
+//! concept, and the presets are the specs it is tested on.
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};

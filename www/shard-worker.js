@@ -21,6 +21,7 @@
 // messages: see the layout in shard-layout.js.
 
 import { makeTrainer } from './run-builder.js';
+import { trainFor } from './tick-loop.js';
 import { CONTROL, waitAtLeast } from './shard-layout.js';
 
 const IDLE_WAIT_MS = 50;
@@ -83,36 +84,23 @@ const handlers = {
     return null; // no reply: the next tick follows on the same port, in order
   },
   // Lanes: each run of `indices` still training gets an equal part of `ms`.
-  chunk({ runs: indices, ms }) {
+  async chunk({ runs: indices, ms }) {
     const active = indices.filter((i) => !runs[i].done);
     const slice = ms / Math.max(active.length, 1);
-    const reports = active.map((i) => {
+    const reports = [];
+    for (const i of active) {
       const run = runs[i];
-      const start = performance.now();
-      let images = 0;
-      let trainMs = 0;
+      const tally = { images: 0, trainMs: 0 };
       let error = null;
       try {
-        while (performance.now() - start < slice) {
-          const t = performance.now();
-          const result = run.trainer.tick();
-          const took = performance.now() - t;
-          run.busyMs += took;
-          if (result > 0) {
-            images += result;
-            trainMs += took;
-          } else if (result < 0) {
-            run.done = true;
-            break;
-          }
-        }
+        await trainFor(run, () => run.trainer.tick(), slice, tally);
       } catch (err) {
         if (err instanceof WebAssembly.RuntimeError) throw err;
         error = { name: err.name, message: err.message };
         run.done = true;
       }
-      return report(i, images, trainMs, error);
-    });
+      reports.push(report(i, tally.images, tally.trainMs, error));
+    }
     return { reports, transfer: reports.map((r) => r.snapshot.buffer) };
   },
   stepOnce({ run: i }) {

@@ -17,6 +17,7 @@ import { message, versionError, HEARTBEAT_MS } from './protocol.js';
 import { chooseBuild } from './wasm-build.js';
 import { makeTrainer } from './run-builder.js';
 import { RunWorkers } from './run-workers.js';
+import { trainFor } from './tick-loop.js';
 
 const CHUNK_MS = 25;
 const PROGRESS_MS = 250;
@@ -165,28 +166,14 @@ async function trainChunk() {
   const slice = CHUNK_MS / Math.max(active.length, 1);
   try {
     for (const run of active) {
-      const start = performance.now();
-      let images = 0;
-      let trainMs = 0;
+      const tally = { images: 0, trainMs: 0 };
       try {
-        while (performance.now() - start < slice) {
-          const t = performance.now();
-          const result = await helpers.tick(run);
-          const ms = performance.now() - t;
-          run.busyMs += ms;
-          if (result > 0) {
-            images += result;
-            trainMs += ms;
-          } else if (result < 0) {
-            run.done = true;
-            break;
-          }
-        }
+        await trainFor(run, () => helpers.tick(run), slice, tally);
       } catch (err) {
         // A sharded run's shards all diverge at the same step (the sum tells them all).
         stopAlone(run, err);
       }
-      if (images > 0) run.speed.push({ t: performance.now(), images, ms: trainMs });
+      if (tally.images > 0) run.speed.push({ t: performance.now(), images: tally.images, ms: tally.trainMs });
     }
   } catch (err) {
     return fail(err);
