@@ -119,3 +119,21 @@ pub fn profile_layers(dataset: &DatasetHandle, config: JsValue, steps: u32) -> R
 pub fn training_flops_per_image(trainer: &TrainerHandle) -> f64 {
     trainer.inner.model().training_flops_per_image() as f64
 }
+
+/// Measures layer health `reps` times on the trainer's probe, exactly as an
+/// evaluation point does, for the benchmark to time apart from training
+/// (its share of a run is too small to see in the noise of a side-by-side run).
+#[wasm_bindgen(js_name = measureHealth)]
+pub fn measure_health(trainer: &mut TrainerHandle, reps: u32) -> usize {
+    let mut layers = 0;
+    for _ in 0..reps {
+        layers += trainer.inner.measure_health().layers.len();
+    }
+    layers
+}
+
+/// Training images in one epoch of the trainer's run.
+#[wasm_bindgen(js_name = trainSize)]
+pub fn train_size(trainer: &TrainerHandle) -> usize {
+    trainer.inner.train_size()
+}

@@ -328,15 +328,22 @@ impl Trainer {
             // Layer health is a report: only the first shard of a
             // data-parallel run measures it (every shard holds the same weights).
             if health::on() && self.shard.index == 0 {
-                // This step's gradients and update are still at hand.
-                let (probe, _) = self.dataset.batch(&self.probe);
-                let before: &[f32] = if guarded { &self.before_update } else { &[] };
-                let (step, epoch) = (self.step, self.epoch());
-                let record = health::measure(&mut self.model, probe, before, step, epoch);
+                let record = self.measure_health();
                 self.health.push(record);
             }
         }
         Ok(Tick::Trained { images })
+    }
+
+    /// Layer health now, on the probe images, while the last step's
+    /// gradients and update are still at hand (the update-to-weight ratio
+    /// needs the weights the overflow guard copied before it). Public so
+    /// `make bench` can time it on its own.
+    pub fn measure_health(&mut self) -> health::HealthRecord {
+        let (probe, _) = self.dataset.batch(&self.probe);
+        let before: &[f32] = if overflow_guard::on() { &self.before_update } else { &[] };
+        let (step, epoch) = (self.step, self.epoch());
+        health::measure(&mut self.model, probe, before, step, epoch)
     }
 
     /// The divergence of the coming step, with a rate ten times smaller to try.

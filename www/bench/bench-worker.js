@@ -142,6 +142,39 @@ async function sideBySide({ kernel, model, batch, which, warmupMs = 1000, window
   return { on: summary(rates.on), off: summary(rates.off) };
 }
 
+// Layer health timed on its own: windows of training (health off) alternate
+// with windows of measurements on the same trainer, and the cost is the
+// measurements' time per epoch (one per evaluation point) over the epoch's
+// training time. A side-by-side run cannot see a cost this small: its two
+// throughputs differ by more than that from window to window.
+async function healthCost({ kernel, model, batch, evalsPerEpoch = 4, warmupMs = 1000, windows = 7, windowMs = 800 }) {
+  wasm.setKernel(kernel);
+  const trainer = await benchTrainer(model, batch, evalsPerEpoch);
+  wasm.setLayerHealth(false);
+  timedRun(trainer, warmupMs);
+  wasm.measureHealth(trainer, 2);
+  const trainRates = [];
+  const measureMs = [];
+  const costs = [];
+  const epochImages = wasm.trainSize(trainer);
+  for (let w = 0; w < windows; w++) {
+    const rate = timedRun(trainer, windowMs);
+    let reps = 0;
+    const start = performance.now();
+    while (performance.now() - start < windowMs / 4) {
+      wasm.measureHealth(trainer, 1);
+      reps++;
+    }
+    const ms = (performance.now() - start) / reps;
+    trainRates.push(rate);
+    measureMs.push(ms);
+    costs.push((ms * evalsPerEpoch) / ((epochImages / rate) * 1000));
+  }
+  wasm.setLayerHealth(true);
+  trainer.free();
+  return { evalsPerEpoch, epochImages, train: summary(trainRates), measureMs: summary(measureMs), cost: summary(costs) };
+}
+
 // Data-parallel training (www/shard-group.js, as the page's worker uses it):
 // one run on each worker count, windows alternating between the counts, so a
 // change of machine speed hits every count alike. Evaluation ticks are not
@@ -206,7 +239,7 @@ async function profile({ kernel, model, batch, steps = 20 }) {
 self.onmessage = async ({ data }) => {
   try {
     await ready;
-    const tasks = { gemm, gemmSideBySide, train, sideBySide, profile, trainParallel, efficiency };
+    const tasks = { gemm, gemmSideBySide, train, sideBySide, healthCost, profile, trainParallel, efficiency };
     const result = await tasks[data.task](data);
     self.postMessage({ ok: true, build: build.name, kernels: wasm.availableKernels(), result });
   } catch (err) {

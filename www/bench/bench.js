@@ -38,7 +38,7 @@ function call(worker, message) {
 // One row of the page's table: [median, min, max] in `unit`.
 function tableRow(label, build, values, unit) {
   const tr = document.createElement('tr');
-  const fmt = (v) => (unit === 'GFLOP/s' ? v.toFixed(2) : Math.round(v).toLocaleString('en-US'));
+  const fmt = (v) => (unit === 'GFLOP/s' || unit === 'ms' || unit === '%' ? v.toFixed(2) : Math.round(v).toLocaleString('en-US'));
   tr.innerHTML = `<td>${label}</td><td>${build}</td>` + values.map((v) => `<td class="num">${fmt(v)} ${unit}</td>`).join('');
   rows.append(tr);
 }
@@ -100,21 +100,23 @@ async function run() {
           cost: 1 - guard.on.median / guard.off.median,
         });
         for (const [name, r] of [['guard on', guard.on], ['guard off', guard.off]]) tableRow(`train ${model}, batch 64, side by side`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
-        state.textContent = `training ${model} with and without layer health, ${kernel}…`;
-        const health = (await call(worker, { task: 'sideBySide', which: 'health', kernel, model, batch: 64 })).result;
+        state.textContent = `layer health against training ${model}, ${kernel}…`;
+        const health = (await call(worker, { task: 'healthCost', kernel, model, batch: 64 })).result;
         window.benchResults.push({
           bench: 'layer-health',
           model,
           batch: 64,
           build: kernel,
-          evals_per_epoch: 4,
-          with_health_images_per_s: health.on.median,
-          without_health_images_per_s: health.off.median,
-          with_min_max: [health.on.min, health.on.max],
-          without_min_max: [health.off.min, health.off.max],
-          cost: 1 - health.on.median / health.off.median,
+          evals_per_epoch: health.evalsPerEpoch,
+          epoch_images: health.epochImages,
+          images_per_s: health.train.median,
+          measure_ms: health.measureMs.median,
+          measure_min_max: [health.measureMs.min, health.measureMs.max],
+          cost: health.cost.median,
+          cost_min_max: [health.cost.min, health.cost.max],
         });
-        for (const [name, r] of [['health on', health.on], ['health off', health.off]]) tableRow(`train ${model}, batch 64, 4 evaluations per epoch`, `${kernel}, ${name}`, [r.median, r.min, r.max], 'images/s');
+        tableRow(`layer health, ${model}, ${health.evalsPerEpoch} evaluations per epoch`, `${kernel}, ms per measurement`, [health.measureMs.median, health.measureMs.min, health.measureMs.max], 'ms');
+        tableRow(`layer health, ${model}, ${health.evalsPerEpoch} evaluations per epoch`, `${kernel}, share of training time`, [health.cost.median * 100, health.cost.min * 100, health.cost.max * 100], '%');
       }
     }
     const best = kernels.filter((k) => k !== 'scalar').at(-1);
