@@ -144,6 +144,9 @@ pub fn check_im2col() -> Result<(), String> {
         ConvGeometry { channels: 2, height: 4, width: 9, kernel_h: 5, kernel_w: 5, stride: 3, padding: 2 },
         ConvGeometry { channels: 1, height: 28, width: 28, kernel_h: 5, kernel_w: 5, stride: 1, padding: 2 },
         ConvGeometry { channels: 1, height: 6, width: 6, kernel_h: 3, kernel_w: 3, stride: 2, padding: 3 },
+        ConvGeometry { channels: 6, height: 14, width: 14, kernel_h: 5, kernel_w: 5, stride: 1, padding: 0 },
+        ConvGeometry { channels: 2, height: 9, width: 13, kernel_h: 3, kernel_w: 3, stride: 1, padding: 1 },
+        ConvGeometry { channels: 1, height: 4, width: 33, kernel_h: 3, kernel_w: 7, stride: 1, padding: 3 },
     ] {
         let (k, p) = (g.patch_len(), g.patches());
         let ld = p + 3;
@@ -165,7 +168,17 @@ pub fn check_im2col() -> Result<(), String> {
             }
         }
         let mut back = vec![0.0; g.input_len()];
-        super::col2im(&g, &y, &mut back, ld);
+        super::col2im(&g, &y, 0, &mut back, ld);
+        // With the margin SIMD builds sum rows in registers: the same image within rounding.
+        let m = super::COL2IM_MARGIN;
+        let mut padded = vec![f32::NAN; m];
+        padded.extend_from_slice(&y);
+        padded.extend(std::iter::repeat_n(f32::NAN, m));
+        let mut summed = vec![0.0; g.input_len()];
+        super::col2im(&g, &padded, m, &mut summed, ld);
+        if let Some((i, (a, b))) = back.iter().zip(&summed).enumerate().find(|(_, (a, b))| (*a - *b).abs() > 1e-5 * (1.0 + a.abs())) {
+            return Err(format!("{g:?}: col2im with a margin gives {b} at {i}, without {a}"));
+        }
         let lhs: f64 = (0..k).flat_map(|r| (0..p).map(move |q| r * ld + q)).map(|i| cols[i] as f64 * y[i] as f64).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| *a as f64 * *b as f64).sum();
         if (lhs - rhs).abs() > 1e-4 {

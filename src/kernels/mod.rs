@@ -26,6 +26,8 @@
 //! implementation convolves directly, through a gathered GEMM, or through
 //! im2col (see [`conv`] for why each one where it is).
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod col2im;
 pub mod conformance;
 pub mod conv;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -70,7 +72,7 @@ type GemmFn = fn(usize, usize, usize, &[f32], &[f32], &mut [f32], bool);
 type GatheredFn = fn(usize, usize, usize, &[f32], &[u32], &[u32], &[f32], bool, &mut [f32], bool);
 /// [`im2col`] and [`col2im`].
 type Im2colFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
-type Col2imFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
+type Col2imFn = fn(&ConvGeometry, &[f32], usize, &mut [f32], usize);
 /// [`max_pool_2x2`]'s arguments.
 type MaxPoolFn = fn(&[f32], &mut [f32], &mut [u32], usize, usize, usize);
 /// One image's direct convolution: geometry, filters, image, weight, bias, output.
@@ -222,13 +224,20 @@ pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
     (table().im2col)(g, image, cols, ld)
 }
 
-/// Columns → one image `(C, H, W)`, summing overlaps; the image is overwritten.
+/// Columns `cols[start..]` → one image `(C, H, W)`, summing overlaps; the
+/// image is overwritten. SIMD builds are faster when `cols` has
+/// [`COL2IM_MARGIN`] readable floats on either side of the columns (they
+/// read, never use, them); without it they take the reference's way.
 #[inline]
-pub fn col2im(g: &ConvGeometry, cols: &[f32], image: &mut [f32], ld: usize) {
+pub fn col2im(g: &ConvGeometry, cols: &[f32], start: usize, image: &mut [f32], ld: usize) {
     assert_eq!(image.len(), g.input_len(), "col2im: image length");
-    check_cols(g, cols.len(), ld);
-    (table().col2im)(g, cols, image, ld)
+    assert!(start <= cols.len(), "col2im: columns start at {start}, past their {} values", cols.len());
+    check_cols(g, cols.len() - start, ld);
+    (table().col2im)(g, cols, start, image, ld)
 }
+
+/// Floats a column matrix should have around it for SIMD builds' [`col2im`].
+pub const COL2IM_MARGIN: usize = 48;
 
 /// Scratch of the direct convolution kernels, kept by each convolution plan
 /// between calls (empty in builds without them).

@@ -17,7 +17,7 @@ pub(super) const fn generic() -> Kernels {
         gemm_tt,
         gemm_gathered,
         im2col,
-        col2im,
+        col2im: col2im_at,
         max_pool_2x2,
         conv_gathers: false,
         direct_supported: no_direct,
@@ -273,6 +273,11 @@ pub fn im2col(g: &ConvGeometry, image: &[f32], cols: &mut [f32], ld: usize) {
             }
         }
     }
+}
+
+/// [`col2im`] of `cols[start..]`: the table's entry.
+fn col2im_at(g: &ConvGeometry, cols: &[f32], start: usize, image: &mut [f32], ld: usize) {
+    col2im(g, &cols[start..], image, ld)
 }
 
 /// The adjoint of [`im2col`]: sums the columns back into one image, which is overwritten.

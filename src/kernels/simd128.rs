@@ -33,11 +33,11 @@
 use core::arch::wasm32::*;
 use std::cell::RefCell;
 
-use super::{direct, pool, Implementation, Kernels};
+use super::{col2im, direct, pool, Implementation, Kernels};
 
 /// The simd128 table (`RELAXED`: with relaxed-SIMD fused multiply-add): the
 /// reference table with every kernel this build speeds up plugged over it.
-/// im2col and col2im stay the reference's: they are copies LLVM vectorises.
+/// im2col stays the reference's: its copies are whole rows LLVM vectorises.
 pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
     Kernels {
         implementation: if RELAXED { Implementation::Relaxed } else { Implementation::Simd128 },
@@ -47,6 +47,7 @@ pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
         gemm_tt: gemm_tt::<RELAXED>,
         gemm_gathered: gemm_gathered::<RELAXED>,
         max_pool_2x2: pool::max_pool_2x2,
+        col2im: col2im::col2im,
         // The packed GEMM reads a gathered A as fast as a stored one, so no column matrix is built.
         conv_gathers: true,
         direct_supported: direct::supported,
