@@ -26,7 +26,7 @@ const MAX_KERNEL_W: usize = 8;
 
 /// Floats of readable memory [`col2im`] needs before and after the column
 /// matrix so that its shifted loads stay inside the buffer.
-pub const MARGIN: usize = super::COL2IM_MARGIN;
+const MARGIN: usize = super::COL2IM_MARGIN;
 const _: () = assert!(MARGIN >= 4 * MAX_VECTORS + MAX_KERNEL_W, "room for the shifted loads");
 
 /// As [`super::scalar::col2im`], on `cols[start..]`; reads (never uses) up to
@@ -34,6 +34,7 @@ const _: () = assert!(MARGIN >= 4 * MAX_VECTORS + MAX_KERNEL_W, "room for the sh
 pub fn col2im(g: &ConvGeometry, cols: &[f32], start: usize, image: &mut [f32], ld: usize) {
     let vectors = g.width.div_ceil(4);
     let (k, last) = (g.patch_len(), (g.patch_len().max(1) - 1) * ld + g.patches());
+    // padding < kw keeps a tap's reach past its segment (padding + 4·NV) inside the margin.
     let fits = g.stride == 1 && (1..=MAX_VECTORS).contains(&vectors) && g.kernel_w <= MAX_KERNEL_W && g.padding < g.kernel_w;
     if !fits || k == 0 || start < MARGIN || start + last + MARGIN > cols.len() {
         return super::scalar::col2im(g, &cols[start..], image, ld);
