@@ -1,7 +1,7 @@
 // Which workers train the page's worker's run list, and how: one run on W
 // workers is data-parallel (www/shard-group.js: each step's batch split over
 // W shards); a list of several runs goes on separate workers
-// (www/lanes.js: run i on lane i mod W, lane 0 being the page's worker);
+// (www/lanes.js: each run on one lane at a time, lane 0 being the page's worker);
 // W = 1 is the page's worker alone, exactly as before. The page's worker
 // (worker.js) asks this object to tick, step or change a run, and never
 // needs to know which of the three it is.
@@ -68,9 +68,20 @@ export class RunWorkers {
     return this.group ? this.group.tick(run.index) : run.trainer.tick();
   }
 
-  // Starts chunks for the remote runs among `active` (lanes only).
+  // Starts chunks for the remote runs among `active` (lanes only), after
+  // giving any lane left idle a run from a busier one.
   dispatch(active) {
-    if (this.lanes) this.lanes.dispatch(active.filter((r) => this.isRemote(r)).map((r) => r.index));
+    if (!this.lanes) return;
+    const progress = (run) => {
+      const { step, total_steps: total } = run.trainer.status();
+      return step / Math.max(total, 1);
+    };
+    const byIndex = new Map(active.map((run) => [run.index, run]));
+    this.lanes.rebalance(
+      active.map((run) => ({ index: run.index, progress: progress(run) })),
+      (index) => ({ snapshot: byIndex.get(index).trainer.snapshot(), busyMs: byIndex.get(index).busyMs }),
+    );
+    this.lanes.dispatch(active.filter((r) => this.isRemote(r)).map((r) => r.index));
   }
 
   takeReports() {

@@ -6,15 +6,18 @@
 //   every run of the list as shard `index` of `count`, each tick's part of
 //   the batch computed here and the sum of all parts applied;
 // - lane (www/lanes.js): the runs `only` names, whole, trained here in
-//   chunks, each chunk reported with the run's resume point.
+//   chunks, each chunk reported with the run's resume point; a run handed
+//   over from another lane later (`states`) is built when it first comes.
 //
 //   build {index, count, lane?, only?, runs: [{spec, dataset: {name, key, bytes}, baseBytes}], build, shared?}
 //                      → built | failed {message}
 //   tick {run}         → contribution {kind, values}   (shards without shared memory)
 //   apply {run, values}  every shard's contribution, end to end: finishes the tick
-//   chunk {runs, ms}   → chunked {reports}              (lanes: train those runs for ms)
-//   stepOnce {run}     → chunked {reports: [one]}       (lanes: one step and its evaluation)
-//   call {run, method, args}  setFrozen / setLayerLr / restore on one run → called
+//   chunk {runs, ms, states?}  → chunked {reports}      (lanes: train those runs for ms)
+//   stepOnce {run, states?}    → chunked {reports: [one]} (lanes: one step and its evaluation)
+//   call {run, method, args, states?}  setFrozen / setLayerLr / restore on one run → called
+// `states` ({run: {snapshot, busyMs}}, lanes): runs this lane takes over,
+// continued from those resume points before anything else.
 //
 // With `shared` ({control, data}: SharedArrayBuffers, where the page is
 // cross-origin isolated) shard ticks come through Atomics instead of
@@ -28,6 +31,7 @@ const IDLE_WAIT_MS = 50;
 
 let wasm = null;
 let runs = [];
+let specs = []; // the run list's specs, for runs a lane builds when they are handed over
 let decoded = new Map(); // dataset key → DatasetHandle, the datasets the current runs use
 let shard = null; // {index, count}
 let shared = null; // {control: Int32Array, data: Float32Array, slot}
@@ -46,29 +50,22 @@ function applyAll(run, contributions) {
 }
 
 const handlers = {
-  async build({ index, count, lane = false, only = [], runs: specs, build, shared: buffers }) {
+  async build({ index, count, lane = false, only = [], runs: list, build, shared: buffers }) {
     if (!wasm) {
       wasm = await import(build);
       await wasm.default();
     }
     for (const run of runs) if (run) run.trainer.free();
     runs = [];
+    specs = list;
     shard = lane ? null : { index, count };
-    const used = new Map();
-    for (const [i, { spec, dataset, baseBytes }] of specs.entries()) {
-      if (lane && !only.includes(i)) {
-        runs.push(null);
-        continue;
-      }
-      // Decoded once per dataset (its key changes when the data does), kept for the next list.
-      const full = used.get(dataset.key) || decoded.get(dataset.key) || wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes);
-      used.set(dataset.key, full);
-      const { trainer } = makeTrainer(wasm, full, spec, baseBytes, { forgetting: lane });
-      if (!lane) trainer.setShard(index, count);
-      runs.push({ trainer, busyMs: 0, done: false });
+    const keys = new Set(list.map((r) => r.dataset.key));
+    for (const [key, handle] of decoded) {
+      if (keys.has(key)) continue;
+      handle.free();
+      decoded.delete(key);
     }
-    for (const [key, handle] of decoded) if (!used.has(key)) handle.free();
-    decoded = used;
+    runs = list.map((_, i) => (lane && !only.includes(i) ? null : buildRun(i, lane)));
     shared = buffers ? { control: new Int32Array(buffers.control), data: new Float32Array(buffers.data), slot: buffers.slot } : null;
     if (shared) serveShared();
     return {};
@@ -135,6 +132,29 @@ const handlers = {
   },
 };
 
+// Run `i` of the list as this worker trains it. Each dataset is decoded
+// once (its key changes when the data does) and kept for the next list.
+function buildRun(i, lane) {
+  const { spec, dataset, baseBytes } = specs[i];
+  if (!decoded.has(dataset.key)) decoded.set(dataset.key, wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes));
+  const { trainer } = makeTrainer(wasm, decoded.get(dataset.key), spec, baseBytes, { forgetting: lane });
+  if (!lane) trainer.setShard(shard.index, shard.count);
+  return { trainer, busyMs: 0, done: false };
+}
+
+// Runs another lane hands this one (lanes.js `rebalance`): built the first
+// time, then continued from the resume point each arrives with.
+function takeOver(states) {
+  for (const [key, { snapshot, busyMs }] of Object.entries(states)) {
+    const i = Number(key);
+    if (!specs[i]) throw new Error(`run ${key} is not in this run list`);
+    if (!runs[i]) runs[i] = buildRun(i, true);
+    runs[i].trainer.restore(snapshot);
+    runs[i].busyMs = Number(busyMs) || 0;
+    runs[i].done = runs[i].trainer.status().done;
+  }
+}
+
 // What a lane's run did in a chunk: its records (taken before the resume
 // point, so the page's mirror restored from it holds none twice).
 function report(index, images, trainMs, error) {
@@ -183,6 +203,7 @@ async function serveShared() {
 
 self.onmessage = async ({ data: msg }) => {
   try {
+    if (msg.states) takeOver(msg.states);
     const result = await handlers[msg.type](msg);
     if (result === null) return;
     const { transfer = [], ...payload } = result;
