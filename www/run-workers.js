@@ -32,7 +32,9 @@ export class RunWorkers {
     this.pool = [];
   }
 
-  // `runs`: the built runs ({index, spec, trainer, baseBytes}); `fileOf(url)`
+  // `runs`: the built runs ({index, spec, trainer, baseBytes, busyMs,
+  // reported: {windows, evals, health}: records another lane made, not yet
+  // posted}); `fileOf(url)`
   // gives a dataset file {name, bytes} for helpers to decode. Returns what the
   // page is told: {workers, mode, transport} (and `problem` when helpers could not start).
   async start(workers, runs, fileOf, build) {
@@ -77,9 +79,19 @@ export class RunWorkers {
       return step / Math.max(total, 1);
     };
     const byIndex = new Map(active.map((run) => [run.index, run]));
+    // A run leaving this worker: the records its copy here made and has not
+    // posted yet go with its others from another lane (`run.reported`), not
+    // in the resume point, which the new lane would report again.
+    const handOver = (index) => {
+      const run = byIndex.get(index);
+      run.reported.windows.push(...run.trainer.takeWindows());
+      run.reported.evals.push(...run.trainer.takeEvals());
+      run.reported.health.push(...run.trainer.takeHealth());
+      return { snapshot: run.trainer.snapshot(), busyMs: run.busyMs };
+    };
     this.lanes.rebalance(
       active.map((run) => ({ index: run.index, progress: progress(run) })),
-      (index) => ({ snapshot: byIndex.get(index).trainer.snapshot(), busyMs: byIndex.get(index).busyMs }),
+      handOver,
     );
     this.lanes.dispatch(active.filter((r) => this.isRemote(r)).map((r) => r.index));
   }

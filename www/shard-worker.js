@@ -65,7 +65,8 @@ const handlers = {
       handle.free();
       decoded.delete(key);
     }
-    runs = list.map((_, i) => (lane && !only.includes(i) ? null : buildRun(i, lane)));
+    // One by one, so a build that fails part-way leaves what it built to be freed by the next.
+    for (const i of list.keys()) runs.push(lane && !only.includes(i) ? null : buildRun(i, lane));
     shared = buffers ? { control: new Int32Array(buffers.control), data: new Float32Array(buffers.data), slot: buffers.slot } : null;
     if (shared) serveShared();
     return {};

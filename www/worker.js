@@ -147,14 +147,37 @@ function applyReport(report) {
   run.trainer.restore(report.snapshot);
   run.busyMs = report.busyMs;
   if (report.images > 0) run.speed.push({ t: performance.now(), images: report.images, ms: report.trainMs });
-  run.done = report.done;
+  // Before `done` is set: stopAlone counts the runs still training, this one among them.
   if (report.error) stopAlone(run, Object.assign(new Error(report.error.message), { name: report.error.name }));
+  run.done = report.done;
+}
+
+// Every report, even past one that stops the list: the other runs' mirrors
+// stay current for the resume points `fail` posts.
+function applyReports(reports) {
+  let failure = null;
+  for (const report of reports) {
+    try {
+      applyReport(report);
+    } catch (err) {
+      failure = failure || err;
+    }
+  }
+  if (failure) throw failure;
+}
+
+// Waits for the chunks other workers have under way and applies their
+// reports: every mirror is current, and nothing under way can undo a change
+// made to it now.
+async function catchUp() {
+  await helpers.settle();
+  applyReports(helpers.takeReports());
 }
 
 async function trainChunk() {
   if (!running || !runs.length) return;
   try {
-    for (const report of helpers.takeReports()) applyReport(report);
+    applyReports(helpers.takeReports());
   } catch (err) {
     return fail(err);
   }
@@ -347,8 +370,7 @@ const handlers = {
     running = false;
     pausedWhileRunning = false;
     // Other workers' chunks under way finish and report first.
-    await helpers.settle();
-    for (const report of helpers.takeReports()) applyReport(report);
+    await catchUp();
     if (runs.length) postProgress(performance.now());
     if (runs.length && wasRunning) postSnapshot(performance.now());
     post('paused', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
@@ -356,6 +378,7 @@ const handlers = {
   // Freezes or unfreezes one layer of the named run (every run if none), also mid-run.
   async freeze({ run: name, layer, frozen }, id) {
     const targets = namedRuns(name);
+    await catchUp();
     for (const run of targets) {
       run.trainer.setFrozen(layer, !!frozen);
       await helpers.call(run, 'setFrozen', [layer, !!frozen]);
@@ -365,6 +388,7 @@ const handlers = {
   // Sets one layer's learning-rate multiplier in the named run (every run if none), also mid-run.
   async layerLr({ run: name, layer, multiplier }, id) {
     const targets = namedRuns(name);
+    await catchUp();
     for (const run of targets) {
       run.trainer.setLayerLr(layer, Number(multiplier));
       await helpers.call(run, 'setLayerLr', [layer, Number(multiplier)]);
@@ -374,8 +398,7 @@ const handlers = {
   async step(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     running = false;
-    await helpers.settle();
-    for (const report of helpers.takeReports()) applyReport(report);
+    await catchUp();
     for (const run of runs) {
       if (run.done) continue;
       const report = await helpers.step(run);
@@ -393,6 +416,7 @@ const handlers = {
   async restore({ runs: points }, id) {
     if (!Array.isArray(points) || !points.length) throw Object.assign(new Error('restore needs a non-empty list of resume points'), { name: 'ProtocolError' });
     const pairs = points.map((point) => [namedRuns(point.name)[0], point]);
+    await catchUp();
     const fresh = pairs.map(([run]) => run.trainer.snapshot());
     try {
       for (const [run, point] of pairs) run.trainer.restore(point.bytes);

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labFor, byTestId, trainUntilDone } from './browser.mjs';
+import { labFor, byTestId, nextFrames, trainUntilDone } from './browser.mjs';
 
 const text = (page, id) => byTestId(page, id).textContent();
 
@@ -78,9 +78,12 @@ test('an experiment’s runs train side by side on 2 workers, with the numbers t
     await byTestId(page, 'experiment').selectOption('forgetting');
     await byTestId(page, 'workers').selectOption(String(workers));
     assert.equal(await trainUntilDone(page), 'done');
+    await nextFrames(page); // the last points are drawn
     return {
       info: await text(page, 'run-info'),
       numbers: await page.evaluate(() => [...document.querySelectorAll('[data-testid="run-val-acc"], [data-testid="run-test-acc"]')].map((e) => e.textContent)),
+      // Every training point and evaluation once, wherever it was made.
+      points: await byTestId(page, 'acc-chart').getAttribute('data-points'),
     };
   };
   const one = await finals(1);
@@ -88,5 +91,7 @@ test('an experiment’s runs train side by side on 2 workers, with the numbers t
   assert.match(two.info, /the runs train side by side on 2 workers/);
   assert.equal(one.numbers.length, 6, 'validation and test accuracy of the three runs');
   assert.deepEqual(two.numbers, one.numbers, 'a run continues bit for bit wherever it trains');
+  assert.ok(Number(one.points) > 0);
+  assert.equal(two.points, one.points, 'no point is lost or drawn twice when a run moves');
   assert.deepEqual(lab.consoleErrors, []);
 });
