@@ -97,9 +97,10 @@ async function pageTrain(model, epochs, extra = {}) {
 }
 
 // Every one-click experiment in the page, from pressing Train until its
-// answer is on the page (state done), on 1 worker and on every core, the
-// order alternating from one experiment to the next. Served isolated, as
-// `make serve` does.
+// answer is on the page (state done), twice on 1 worker and twice on every
+// core, in the order A B B A (B A A B for the next experiment): one pair of
+// runs would give the machine's drift over a few seconds as much weight as
+// the workers. Served isolated, as `make serve` does.
 async function pageExperiments() {
   const lab = await openLab({ isolate: true });
   const { page } = lab;
@@ -107,16 +108,26 @@ async function pageExperiments() {
   const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 8));
   const lines = [];
   for (const [i, experiment] of names.entries()) {
-    const seconds = {};
-    for (const workers of i % 2 ? [cores, 1] : [1, cores]) {
+    const seconds = { 1: [], [cores]: [] };
+    const order = i % 2 ? [cores, 1, 1, cores] : [1, cores, cores, 1];
+    for (const workers of order) {
       await byTestId(page, 'experiment').selectOption(experiment);
       await byTestId(page, 'workers').selectOption(String(workers));
       const started = Date.now();
       const state = await trainUntilDone(page, { timeout: 20 * 60_000 });
-      seconds[workers] = (Date.now() - started) / 1000;
-      lines.push({ bench: 'experiment', experiment, workers, seconds: seconds[workers], state });
+      seconds[workers].push((Date.now() - started) / 1000);
+      lines.push({ bench: 'experiment', experiment, workers, seconds: seconds[workers].at(-1), state });
     }
-    lines.push({ bench: 'ratio', what: `experiment ${experiment}: 1 worker / ${cores} workers (speed-up)`, ratio: seconds[1] / seconds[cores] });
+    const one = median(seconds[1]);
+    const all = median(seconds[cores]);
+    lines.push({
+      bench: 'ratio',
+      what: `experiment ${experiment}: 1 worker / ${cores} workers (speed-up, medians)`,
+      ratio: one / all,
+      seconds_1: one,
+      [`seconds_${cores}`]: all,
+      ratio_min_max: [Math.min(...seconds[1]) / Math.max(...seconds[cores]), Math.max(...seconds[1]) / Math.min(...seconds[cores])],
+    });
   }
   await lab.close();
   return lines;
