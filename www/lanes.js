@@ -53,7 +53,6 @@ export class Lanes {
     this.count = count;
     this.owner = Array.from({ length: runCount }, (_, i) => i % count); // run → its lane
     this.handover = new Map(); // run → {snapshot, busyMs}: what its new lane continues from
-    this.moves = 0;
     this.helpers = [];
     this.inFlight = new Map(); // lane → Set of Promises of its chunks under way
     this.drain = false; // a lane waits for a busy lane to settle, to take one of its runs
@@ -76,12 +75,13 @@ export class Lanes {
   // Every lane with no run left to train takes the least advanced run of
   // the lane with the most (at least two) whose state is here — lane 0's
   // own, or a helper's with no chunk under way, whose last report made this
-  // worker's mirror current (a busy one is drained: `dispatch`). `active`: [{index,
-  // progress}] of the runs still training; `stateOf(index)`: the run's
+  // worker's mirror current (a busy one is drained: `dispatch`). `active`:
+  // the indices of the runs still training; `progressOf(index)`: how far a
+  // run is, 0–1 (asked only when a run moves); `stateOf(index)`: the run's
   // {snapshot, busyMs} as this worker has it, for a helper to continue from.
-  rebalance(active, stateOf) {
+  rebalance(active, progressOf, stateOf) {
     const byLane = Array.from({ length: this.count }, () => []);
-    for (const run of active) byLane[this.laneOf(run.index)].push(run);
+    for (const index of active) byLane[this.laneOf(index)].push(index);
     // Every report of a settled lane has been applied: this worker's mirrors of its runs are current.
     const settled = (lane) => lane === 0 || (!this.underWay(lane) && !this.reports.length);
     this.drain = false;
@@ -94,13 +94,13 @@ export class Lanes {
         continue;
       }
       const { runs } = donors.reduce((a, b) => (b.runs.length > a.runs.length ? b : a));
-      const run = runs.reduce((a, b) => (b.progress < a.progress ? b : a));
-      runs.splice(runs.indexOf(run), 1);
-      byLane[lane].push(run);
-      this.owner[run.index] = lane;
-      if (lane === 0) this.handover.delete(run.index);
-      else this.handover.set(run.index, stateOf(run.index));
-      this.moves += 1;
+      const progress = runs.map(progressOf);
+      const index = runs[progress.indexOf(Math.min(...progress))];
+      runs.splice(runs.indexOf(index), 1);
+      byLane[lane].push(index);
+      this.owner[index] = lane;
+      if (lane === 0) this.handover.delete(index);
+      else this.handover.set(index, stateOf(index));
     }
   }
 

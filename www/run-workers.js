@@ -74,11 +74,11 @@ export class RunWorkers {
   // giving any lane left idle a run from a busier one.
   dispatch(active) {
     if (!this.lanes) return;
-    const progress = (run) => {
-      const { step, total_steps: total } = run.trainer.status();
+    const byIndex = new Map(active.map((run) => [run.index, run]));
+    const progressOf = (index) => {
+      const { step, total_steps: total } = byIndex.get(index).trainer.status();
       return step / Math.max(total, 1);
     };
-    const byIndex = new Map(active.map((run) => [run.index, run]));
     // A run leaving this worker: the records its copy here made and has not
     // posted yet go with its others from another lane (`run.reported`), not
     // in the resume point, which the new lane would report again.
@@ -89,10 +89,7 @@ export class RunWorkers {
       run.reported.health.push(...run.trainer.takeHealth());
       return { snapshot: run.trainer.snapshot(), busyMs: run.busyMs };
     };
-    this.lanes.rebalance(
-      active.map((run) => ({ index: run.index, progress: progress(run) })),
-      handOver,
-    );
+    this.lanes.rebalance([...byIndex.keys()], progressOf, handOver);
     this.lanes.dispatch(active.filter((r) => this.isRemote(r)).map((r) => r.index));
   }
 
