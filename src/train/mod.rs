@@ -129,7 +129,7 @@ impl Trainer {
         let model = setup::build_model(&config, dataset.shape, dataset.classes(), &start)?;
         let optimizer = OptimizerState::new(config.optimizer, &model)?;
         let dataset = match &config.shift {
-            Some(shift) => Arc::new(shift.apply_to(&dataset)?),
+            Some(shift) => shift.apply_shared(&dataset)?,
             None => dataset,
         };
         let train_indices = setup::training_images(&config, &dataset)?;
