@@ -32,27 +32,47 @@ export class RunWorkers {
     this.pool = [];
   }
 
-  // `runs`: the built runs ({index, spec, trainer, baseBytes, busyMs,
-  // reported: {windows, evals, health}: records another lane made, not yet
-  // posted}); `fileOf(url)`
-  // gives a dataset file {name, bytes} for helpers to decode. Returns what the
-  // page is told: {workers, mode, transport} (and `problem` when helpers could not start).
-  async start(workers, runs, fileOf, build) {
+  // `sources`: the run list as helpers build it ({spec, dataset: {name,
+  // key, bytes}, baseBytes}; empty for one worker); `building`: a Promise of this worker's own
+  // runs of it ({index, spec, trainer, baseBytes, busyMs, reported}), which
+  // helpers running runs in parallel build their copies alongside (a run's
+  // build can take a few hundred ms: a shifted dataset, a base model).
+  // Resolves to what the page is told, {workers, mode, transport} (and
+  // `problem` when helpers could not start), once both are built; rejects
+  // with `building`'s error.
+  async start(workers, sources, building, build) {
     this.stop();
-    if (workers <= 1) {
-      this.terminate(); // idle helpers would only hold memory
-      return { workers: 1, mode: 'one worker', transport: 'none' };
-    }
-    const members = [];
-    for (const run of runs) members.push({ spec: run.spec, trainer: run.trainer, dataset: await fileOf(run.spec.datasetUrl), baseBytes: run.baseBytes });
-    try {
-      if (runs.length === 1) {
-        this.group = await ShardGroup.start({ count: workers, build, runs: members, helpers: this.helpers(workers - 1) });
-        return { workers, mode: 'data-parallel', transport: this.group.transport };
+    if (workers <= 1 || sources.length === 1) {
+      const runs = await building;
+      if (workers <= 1) {
+        this.terminate(); // idle helpers would only hold memory
+        return { workers: 1, mode: 'one worker', transport: 'none' };
       }
-      const count = Math.min(workers, runs.length);
-      this.lanes = await Lanes.start({ count, build, runs: members, helpers: this.helpers(count - 1) });
+      return this.fallBack(workers, runs, async () => {
+        this.group = await ShardGroup.start({ count: workers, build, runs: [{ ...sources[0], trainer: runs[0].trainer }], helpers: this.helpers(workers - 1) });
+        return { workers, mode: 'data-parallel', transport: this.group.transport };
+      });
+    }
+    const count = Math.min(workers, sources.length);
+    const lanes = Lanes.start({ count, build, runs: sources, helpers: this.helpers(count - 1) });
+    lanes.catch(() => {}); // a failure is handled once this worker's runs are built (fallBack)
+    let runs;
+    try {
+      runs = await building;
+    } catch (err) {
+      lanes.then((l) => l.stop(), () => {});
+      throw err;
+    }
+    return this.fallBack(workers, runs, async () => {
+      this.lanes = await lanes;
       return { workers: count, mode: 'runs in parallel', transport: 'messages' };
+    });
+  }
+
+  // Helpers that could not start leave the runs to this worker alone.
+  async fallBack(workers, runs, starting) {
+    try {
+      return await starting();
     } catch (err) {
       this.terminate();
       for (const run of runs) run.trainer.setShard(0, 1);

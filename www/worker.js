@@ -338,20 +338,23 @@ const handlers = {
     whileBuilding(async () => {
       running = false;
       if (!Array.isArray(specs) || !specs.length) throw Object.assign(new Error('configure needs a non-empty run list'), { name: 'ProtocolError' });
+      const count = Math.max(1, Math.floor(Number(workers)) || 1);
+      // What helper workers build their copies from (the files are loaded once, here).
+      const sources = [];
+      if (count > 1) for (const spec of specs) sources.push({ spec, dataset: await datasetFile(spec.datasetUrl), baseBytes: spec.base ? await loadCheckpoint(spec.base.url) : null });
       const built = [];
-      try {
-        for (const spec of specs) built.push(await buildRun(spec));
-      } catch (err) {
-        for (const run of built) run.trainer.free();
-        throw err; // the previous runs are untouched
-      }
-      built.forEach((run, index) => (run.index = index));
-      try {
-        parallel = await helpers.start(Math.max(1, Math.floor(Number(workers)) || 1), built, datasetFile, buildUrl);
-      } catch (err) {
-        for (const run of built) run.trainer.free();
-        throw err;
-      }
+      const building = (async () => {
+        try {
+          for (const spec of specs) built.push(await buildRun(spec));
+        } catch (err) {
+          for (const run of built) run.trainer.free();
+          throw err; // the previous runs are untouched
+        }
+        built.forEach((run, index) => (run.index = index));
+        return built;
+      })();
+      // Rejects only with building's error, and building has freed its runs then.
+      parallel = await helpers.start(count, sources, building, buildUrl);
       for (const run of runs) run.trainer.free();
       runs = built;
       post('configured', { runs: runs.map(describeRun), parallel }, id);
