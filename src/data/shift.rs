@@ -116,8 +116,9 @@ impl DomainShift {
     pub fn apply_shared(&self, dataset: &Arc<Dataset>) -> Result<Arc<Dataset>> {
         SHIFTED.with_borrow_mut(|memo| {
             memo.retain(|entry| entry.shifted.strong_count() > 0 && entry.source.strong_count() > 0);
-            let hit = memo.iter().find(|e| e.shift == *self && e.source.upgrade().is_some_and(|s| Arc::ptr_eq(&s, dataset)));
-            if let Some(shifted) = hit.and_then(|e| e.shifted.upgrade()) {
+            let mine = |e: &&SharedShift| e.shift == *self && std::ptr::eq(e.source.as_ptr(), Arc::as_ptr(dataset));
+            // A live source at this address is this dataset (entries of dropped ones were just removed).
+            if let Some(shifted) = memo.iter().find(mine).and_then(|e| e.shifted.upgrade()) {
                 return Ok(shifted);
             }
             let shifted = Arc::new(self.apply_to(dataset)?);
