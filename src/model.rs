@@ -160,6 +160,10 @@ impl Sequential {
             let role = layer_spec.role(i + 1 == spec.layers.len());
             slots.push(LayerSlot { layer, role, frozen: false, lr_multiplier: 1.0 });
         }
+        for i in 1..slots.len() {
+            let (before, after) = slots.split_at_mut(i);
+            before[i - 1].layer.fuse_with_next(after[0].layer.as_mut());
+        }
         Ok(Sequential { spec: spec.clone(), slots })
     }
 

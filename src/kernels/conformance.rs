@@ -263,7 +263,8 @@ pub fn check_conv_plan(which: Implementation) -> Result<usize, String> {
 
 /// 2×2 max pooling by `which` against the reference, exactly: maxima and
 /// their indices, on images full of ties (a few distinct values) and some
-/// NaNs, with widths that leave every possible tail after whole vectors.
+/// NaNs, with widths that leave every possible tail after whole vectors;
+/// plain and rectifying (a ReLU handed to the pool).
 pub fn check_max_pool(which: Implementation) -> Result<(), String> {
     let previous = super::active();
     let mut rng = Rng::seed_from_u64(15);
@@ -272,16 +273,21 @@ pub fn check_max_pool(which: Implementation) -> Result<(), String> {
         let image: Vec<f32> =
             (0..channels * h * w).map(|_| if rng.gen_range(0..40) == 0 { f32::NAN } else { rng.gen_range(0..4) as f32 * 0.5 - 1.0 }).collect();
         let outputs = channels * (h / 2) * (w / 2);
-        let run = |implementation| {
-            super::set_active(implementation);
-            let (mut out, mut arg) = (vec![0.0f32; outputs], vec![0u32; outputs]);
-            super::max_pool_2x2(&image, &mut out, &mut arg, channels, h, w);
-            (out, arg)
-        };
-        let (expected, got) = (run(Implementation::Scalar), run(which));
-        let same_values = expected.0.iter().zip(&got.0).all(|(a, b)| a.to_bits() == b.to_bits());
-        if !same_values || expected.1 != got.1 {
-            result = Err(format!("{} max_pool_2x2 {channels}×{h}×{w}: maxima or their indices differ from the reference", which.name()));
+        for rectify in [false, true] {
+            let run = |implementation| {
+                super::set_active(implementation);
+                let (mut out, mut arg) = (vec![0.0f32; outputs], vec![0u32; outputs]);
+                super::max_pool_2x2(&image, &mut out, &mut arg, channels, h, w, rectify);
+                (out, arg)
+            };
+            let (expected, got) = (run(Implementation::Scalar), run(which));
+            let same_values = expected.0.iter().zip(&got.0).all(|(a, b)| a.to_bits() == b.to_bits());
+            if !same_values || expected.1 != got.1 {
+                let what = if rectify { "max_pool_2x2 (rectifying)" } else { "max_pool_2x2" };
+                result = Err(format!("{} {what} {channels}×{h}×{w}: maxima or their indices differ from the reference", which.name()));
+            }
+        }
+        if result.is_err() {
             break;
         }
     }

@@ -43,6 +43,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use serde::{Deserialize, Serialize};
 
 pub use conv::{ConvAlgorithm, ConvPlan};
+pub(crate) use scalar::rectified;
 pub use scalar::ConvGeometry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +75,7 @@ type GatheredFn = fn(usize, usize, usize, &[f32], &[u32], &[u32], &[f32], bool, 
 type Im2colFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
 type Col2imFn = fn(&ConvGeometry, &[f32], usize, &mut [f32], usize);
 /// [`max_pool_2x2`]'s arguments.
-type MaxPoolFn = fn(&[f32], &mut [f32], &mut [u32], usize, usize, usize);
+type MaxPoolFn = fn(&[f32], &mut [f32], &mut [u32], usize, usize, usize, bool);
 /// One image's direct convolution: geometry, filters, image, weight, bias, output.
 type DirectForwardFn = fn(&ConvGeometry, usize, &[f32], &[f32], &[f32], &mut [f32], &mut DirectScratch);
 /// One image's direct weight gradient: geometry, filters, image, output gradient, weight gradient (added to).
@@ -207,13 +208,24 @@ pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols
 
 /// 2×2 max pooling, stride 2, of one image `(C, H, W)`: maxima into `out`
 /// `(C, ⌊H/2⌋, ⌊W/2⌋)`, their flat indices in the image into `arg` (first maximum wins).
+/// With `rectify`, the pooling of the image's ReLU instead (each value `v`
+/// read as `v > 0 ? v : 0`, NaN → 0, exactly as the ReLU layer computes it),
+/// and a window whose maximum is 0 is flagged [`DEAD_WINDOW`]: the ReLU's
+/// derivative is 0 wherever its output is.
 #[inline]
-pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize) {
+pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize, rectify: bool) {
     let outputs = channels * (h / 2) * (w / 2);
     assert_eq!(image.len(), channels * h * w, "max_pool_2x2: image length");
+    assert!(image.len() < DEAD_WINDOW as usize, "max_pool_2x2: an image too large to index beside the flag");
     assert_eq!((out.len(), arg.len()), (outputs, outputs), "max_pool_2x2: output lengths");
-    (table().max_pool_2x2)(image, out, arg, channels, h, w)
+    (table().max_pool_2x2)(image, out, arg, channels, h, w, rectify)
 }
+
+/// Set in the `arg` of a rectified pooling window whose maximum is 0 (the
+/// other bits still index the window's first value): no gradient flows back
+/// through it. A flag rather than a lone sentinel lets the backward pass add
+/// a zero there instead of branching on a coin flip per window.
+pub const DEAD_WINDOW: u32 = 1 << 31;
 
 /// One image `(C, H, W)` → columns `(C·kh·kw, OH·OW)`, row `r` starting at
 /// `cols[r·ld]` (`ld ≥ OH·OW`; a batch lays its images side by side).

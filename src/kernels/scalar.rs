@@ -174,36 +174,53 @@ pub fn gemm_gathered(m: usize, n: usize, k: usize, a: &[f32], rows: &[u32], cols
 /// 2×2 max pooling with stride 2 of one image (C×H×W, no padding): `out`
 /// (C×⌊H/2⌋×⌊W/2⌋) gets each window's maximum and `arg` its flat index in
 /// the image, the first maximum in reading order winning ties (as the
-/// general pooling loop; a NaN in the window's first place stays).
-pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize) {
+/// general pooling loop; a NaN in the window's first place stays). With
+/// `rectify`, of the rectified image (see [`super::max_pool_2x2`]).
+pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: usize, h: usize, w: usize, rectify: bool) {
     let (oh, ow) = (h / 2, w / 2);
     for c in 0..channels {
         for oy in 0..oh {
             let o = (c * oh + oy) * ow;
-            max_pool_2x2_row(image, c * h * w + 2 * oy * w, w, &mut out[o..o + ow], &mut arg[o..o + ow], 0);
+            let (out, arg) = (&mut out[o..o + ow], &mut arg[o..o + ow]);
+            if rectify {
+                max_pool_2x2_row::<true>(image, c * h * w + 2 * oy * w, w, out, arg, 0);
+            } else {
+                max_pool_2x2_row::<false>(image, c * h * w + 2 * oy * w, w, out, arg, 0);
+            }
         }
     }
 }
 
 /// Outputs `from..` of one output row of [`max_pool_2x2`], whose window rows
 /// start at `image[top]` and `image[top + w]`.
-pub(super) fn max_pool_2x2_row(image: &[f32], top: usize, w: usize, out: &mut [f32], arg: &mut [u32], from: usize) {
+pub(super) fn max_pool_2x2_row<const RECTIFY: bool>(image: &[f32], top: usize, w: usize, out: &mut [f32], arg: &mut [u32], from: usize) {
     let (upper, lower) = (&image[top..top + w], &image[top + w..top + 2 * w]);
+    let read = |v: f32| if RECTIFY { rectified(v) } else { v };
     for (ox, (dst, at)) in out.iter_mut().zip(arg.iter_mut()).enumerate().skip(from) {
         let x = 2 * ox;
         // Same order and tie-breaking as the general loop: first maximum wins.
-        let (mut best, mut best_at) = (upper[x], top + x);
-        if upper[x + 1] > best {
-            (best, best_at) = (upper[x + 1], top + x + 1);
+        let (mut best, mut best_at) = (read(upper[x]), top + x);
+        if read(upper[x + 1]) > best {
+            (best, best_at) = (read(upper[x + 1]), top + x + 1);
         }
-        if lower[x] > best {
-            (best, best_at) = (lower[x], top + w + x);
+        if read(lower[x]) > best {
+            (best, best_at) = (read(lower[x]), top + w + x);
         }
-        if lower[x + 1] > best {
-            (best, best_at) = (lower[x + 1], top + w + x + 1);
+        if read(lower[x + 1]) > best {
+            (best, best_at) = (read(lower[x + 1]), top + w + x + 1);
         }
         *dst = best;
-        *at = best_at as u32;
+        *at = if RECTIFY && best <= 0.0 { best_at as u32 | super::DEAD_WINDOW } else { best_at as u32 };
+    }
+}
+
+/// The ReLU of one value (NaN → 0): `nn::Activation`'s, and a rectifying pool's.
+#[inline(always)]
+pub(crate) fn rectified(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
     }
 }
 

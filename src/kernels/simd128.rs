@@ -262,6 +262,7 @@ fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize
             }
         }
         View::Gathered { .. } => unreachable!("B is always a stored matrix"),
+        View::Transposed { ld } if cols == NR => pack_transposed_panel(b, ld, p0, kc, j0, out),
         View::Transposed { ld } => {
             for c in 0..cols {
                 let src = &b[(j0 + c) * ld + p0..(j0 + c) * ld + p0 + kc];
@@ -269,6 +270,44 @@ fn pack_b_panel(b: &[f32], view: View, p0: usize, kc: usize, n: usize, j0: usize
                     out[q * NR + c] = v;
                 }
             }
+        }
+    }
+}
+
+/// A full panel of a stored transpose: B's column `j0 + c` is the contiguous
+/// run at `b[(j0 + c)·ld + p0..]`, so four steps of eight columns are eight
+/// v128 loads and two 4 × 4 transposes by shuffles. Written value by value,
+/// this packing was a fifth of the conv2 input-gradient product (tt 150 × 400
+/// × 16, K only 16, so every B value is packed for 150 rows' worth of use);
+/// the same copies, so results are unchanged.
+fn pack_transposed_panel(b: &[f32], ld: usize, p0: usize, kc: usize, j0: usize, out: &mut [f32]) {
+    let column = |c: usize| (j0 + c) * ld + p0;
+    assert!(out.len() >= kc * NR && b.len() >= column(NR - 1) + kc, "pack_transposed_panel: buffers too small");
+    let steps = kc / 4;
+    for s in 0..steps {
+        for half in 0..2 {
+            // SAFETY: column(c) + 4s + 4 ≤ column(c) + kc ≤ b.len() for c < NR, and
+            // (4s + 3)·NR + 4·half + 4 ≤ kc·NR ≤ out.len() (asserted above).
+            unsafe {
+                let load = |c: usize| v128_load(b.as_ptr().add(column(4 * half + c) + 4 * s) as *const v128);
+                let (r0, r1, r2, r3) = (load(0), load(1), load(2), load(3));
+                let (lo01, hi01) = (i32x4_shuffle::<0, 4, 1, 5>(r0, r1), i32x4_shuffle::<2, 6, 3, 7>(r0, r1));
+                let (lo23, hi23) = (i32x4_shuffle::<0, 4, 1, 5>(r2, r3), i32x4_shuffle::<2, 6, 3, 7>(r2, r3));
+                let rows = [
+                    i32x4_shuffle::<0, 1, 4, 5>(lo01, lo23),
+                    i32x4_shuffle::<2, 3, 6, 7>(lo01, lo23),
+                    i32x4_shuffle::<0, 1, 4, 5>(hi01, hi23),
+                    i32x4_shuffle::<2, 3, 6, 7>(hi01, hi23),
+                ];
+                for (q, row) in rows.into_iter().enumerate() {
+                    v128_store(out.as_mut_ptr().add((4 * s + q) * NR + 4 * half) as *mut v128, row);
+                }
+            }
+        }
+    }
+    for q in 4 * steps..kc {
+        for c in 0..NR {
+            out[q * NR + c] = b[column(c) + q];
         }
     }
 }

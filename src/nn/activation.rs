@@ -18,11 +18,14 @@ pub struct Activation {
     shape: Shape,
     /// Output for tanh/sigmoid (their derivatives are functions of it), input for the ReLUs.
     cached: Option<Array2<f32>>,
+    /// A ReLU whose next layer rectifies in its stead in training passes
+    /// (`Layer::absorb_relu`): those passes go through unchanged.
+    pub(super) handed_off: bool,
 }
 
 impl Activation {
     pub fn new(kind: ActivationKind, shape: Shape) -> Self {
-        Activation { kind, shape, cached: None }
+        Activation { kind, shape, cached: None, handed_off: false }
     }
 }
 
@@ -44,6 +47,9 @@ impl Layer for Activation {
 
     fn forward(&mut self, mut x: Array2<f32>, mode: &mut Mode) -> Array2<f32> {
         expect_width(self.name(), &x, self.shape);
+        if self.handed_off && mode.is_train() {
+            return x;
+        }
         let keep_input = matches!(self.kind, ActivationKind::Relu | ActivationKind::LeakyRelu(_));
         if keep_input && mode.is_train() {
             self.cached = Some(x.clone());
@@ -53,7 +59,7 @@ impl Layer for Activation {
             // f32::max's NaN rule has no single wasm SIMD instruction, and the
             // simd128 build spent 1.5 ms instead of 0.25 on LeNet-5's first ReLU.
             // Same results, NaN included (→ 0).
-            ActivationKind::Relu => x.mapv_inplace(|v| if v > 0.0 { v } else { 0.0 }),
+            ActivationKind::Relu => x.mapv_inplace(crate::kernels::rectified),
             ActivationKind::LeakyRelu(alpha) => x.mapv_inplace(|v| if v > 0.0 { v } else { alpha * v }),
             ActivationKind::Tanh => x.mapv_inplace(f32::tanh),
             ActivationKind::Sigmoid => x.mapv_inplace(sigmoid),
@@ -65,6 +71,10 @@ impl Layer for Activation {
     }
 
     fn backward(&mut self, mut grad: Array2<f32>, _param_grads: bool, input_grad: bool) -> Option<Array2<f32>> {
+        if self.handed_off {
+            // The next layer already kept its gradient to where this ReLU's output is positive.
+            return input_grad.then_some(grad);
+        }
         let cached = self.cached.take().expect("activation: backward without a training forward pass");
         if !input_grad {
             return None;
@@ -83,6 +93,10 @@ impl Layer for Activation {
 
     fn clear_cache(&mut self) {
         self.cached = None;
+    }
+
+    fn fuse_with_next(&mut self, next: &mut dyn Layer) {
+        self.handed_off = self.kind == ActivationKind::Relu && next.absorb_relu();
     }
 }
 

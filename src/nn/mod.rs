@@ -156,6 +156,18 @@ pub trait Layer: Send {
     }
     /// Told when the layer is frozen or unfrozen (BatchNorm then switches to its running statistics).
     fn set_frozen(&mut self, _frozen: bool) {}
+    /// Called once, when the model is built, with the layer that follows:
+    /// a layer may hand part of its training work to it (see `absorb_relu`).
+    fn fuse_with_next(&mut self, _next: &mut dyn Layer) {}
+    /// Asked by a ReLU just before this layer: will this layer rectify its
+    /// own input in training passes, exactly as the ReLU would, and pass
+    /// gradients only where the ReLU's output is positive? If it answers
+    /// true, the ReLU's training passes do nothing — one pass over the
+    /// activations less each way. Evaluation passes stay separate, so what
+    /// the page shows inside the network is each layer's own output.
+    fn absorb_relu(&mut self) -> bool {
+        false
+    }
 }
 
 /// Asserts that a batch has the width this layer expects: a mismatch is a bug
