@@ -264,7 +264,8 @@ pub fn check_conv_plan(which: Implementation) -> Result<usize, String> {
 /// 2×2 max pooling by `which` against the reference, exactly: maxima and
 /// their indices, on images full of ties (a few distinct values) and some
 /// NaNs, with widths that leave every possible tail after whole vectors;
-/// plain and rectifying (a ReLU handed to the pool).
+/// plain and rectifying (a ReLU handed to the pool); and the backward pass
+/// from those indices, bit for bit.
 pub fn check_max_pool(which: Implementation) -> Result<(), String> {
     let previous = super::active();
     let mut rng = Rng::seed_from_u64(15);
@@ -282,9 +283,21 @@ pub fn check_max_pool(which: Implementation) -> Result<(), String> {
             };
             let (expected, got) = (run(Implementation::Scalar), run(which));
             let same_values = expected.0.iter().zip(&got.0).all(|(a, b)| a.to_bits() == b.to_bits());
+            let what = if rectify { "max_pool_2x2 (rectifying)" } else { "max_pool_2x2" };
             if !same_values || expected.1 != got.1 {
-                let what = if rectify { "max_pool_2x2 (rectifying)" } else { "max_pool_2x2" };
                 result = Err(format!("{} {what} {channels}×{h}×{w}: maxima or their indices differ from the reference", which.name()));
+            }
+            // Backward from those indices; −0.0 among the gradients, and dx
+            // starting as NaN so a value left unwritten shows.
+            let dy: Vec<f32> = (0..outputs).map(|i| if i % 7 == 3 { -0.0 } else { rng.gen_range(-8..8) as f32 * 0.25 }).collect();
+            let backward = |implementation| {
+                super::set_active(implementation);
+                let mut dx = vec![f32::NAN; image.len()];
+                super::max_pool_2x2_backward(&dy, &expected.1, &mut dx, channels, h, w);
+                dx.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            if backward(Implementation::Scalar) != backward(which) {
+                result = Err(format!("{} {what} {channels}×{h}×{w}: the input gradient differs from the reference", which.name()));
             }
         }
         if result.is_err() {

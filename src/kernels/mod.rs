@@ -76,6 +76,8 @@ type Im2colFn = fn(&ConvGeometry, &[f32], &mut [f32], usize);
 type Col2imFn = fn(&ConvGeometry, &[f32], usize, &mut [f32], usize);
 /// [`max_pool_2x2`]'s arguments.
 type MaxPoolFn = fn(&[f32], &mut [f32], &mut [u32], usize, usize, usize, bool);
+/// [`max_pool_2x2_backward`]'s arguments.
+type MaxPoolBackwardFn = fn(&[f32], &[u32], &mut [f32], usize, usize, usize);
 /// One image's direct convolution: geometry, filters, image, weight, bias, output.
 type DirectForwardFn = fn(&ConvGeometry, usize, &[f32], &[f32], &[f32], &mut [f32], &mut DirectScratch);
 /// One image's direct weight gradient: geometry, filters, image, output gradient, weight gradient (added to).
@@ -93,6 +95,7 @@ struct Kernels {
     im2col: Im2colFn,
     col2im: Col2imFn,
     max_pool_2x2: MaxPoolFn,
+    max_pool_2x2_backward: MaxPoolBackwardFn,
     /// Whether convolutions the direct kernels do not take multiply straight
     /// from the images (`gemm_gathered`) rather than through im2col.
     conv_gathers: bool,
@@ -219,6 +222,18 @@ pub fn max_pool_2x2(image: &[f32], out: &mut [f32], arg: &mut [u32], channels: u
     assert!(image.len() < DEAD_WINDOW as usize, "max_pool_2x2: an image too large to index beside the flag");
     assert_eq!((out.len(), arg.len()), (outputs, outputs), "max_pool_2x2: output lengths");
     (table().max_pool_2x2)(image, out, arg, channels, h, w, rectify)
+}
+
+/// The input gradient `dx` (one image, `(C, H, W)`, every value written) of
+/// [`max_pool_2x2`] from its output gradient `dy` and the `arg` it wrote:
+/// each window's gradient at its winner (as `0.0 + g`), zero elsewhere and
+/// in dead windows.
+#[inline]
+pub fn max_pool_2x2_backward(dy: &[f32], arg: &[u32], dx: &mut [f32], channels: usize, h: usize, w: usize) {
+    let outputs = channels * (h / 2) * (w / 2);
+    assert_eq!((dy.len(), arg.len()), (outputs, outputs), "max_pool_2x2_backward: output gradient lengths");
+    assert_eq!(dx.len(), channels * h * w, "max_pool_2x2_backward: input gradient length");
+    (table().max_pool_2x2_backward)(dy, arg, dx, channels, h, w)
 }
 
 /// Set in the `arg` of a rectified pooling window whose maximum is 0 (the

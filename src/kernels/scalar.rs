@@ -19,6 +19,7 @@ pub(super) const fn generic() -> Kernels {
         im2col,
         col2im: col2im_at,
         max_pool_2x2,
+        max_pool_2x2_backward,
         conv_gathers: false,
         direct_supported: no_direct,
         direct_forward: no_direct_forward,
@@ -211,6 +212,17 @@ pub(super) fn max_pool_2x2_row<const RECTIFY: bool>(image: &[f32], top: usize, w
         }
         *dst = best;
         *at = if RECTIFY && best <= 0.0 { best_at as u32 | super::DEAD_WINDOW } else { best_at as u32 };
+    }
+}
+
+/// As [`super::max_pool_2x2_backward`]: the gradients scattered onto zeros.
+/// `arg` comes from the pooling of this very image, so every index is inside it.
+pub fn max_pool_2x2_backward(dy: &[f32], arg: &[u32], dx: &mut [f32], _channels: usize, _h: usize, _w: usize) {
+    dx.fill(0.0);
+    for (&g, &at) in dy.iter().zip(arg) {
+        if at & super::DEAD_WINDOW == 0 {
+            dx[at as usize] += g;
+        }
     }
 }
 

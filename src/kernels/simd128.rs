@@ -47,6 +47,7 @@ pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
         gemm_tt: gemm_tt::<RELAXED>,
         gemm_gathered: gemm_gathered::<RELAXED>,
         max_pool_2x2: pool::max_pool_2x2,
+        max_pool_2x2_backward: pool::max_pool_2x2_backward,
         col2im: col2im::col2im,
         // The packed GEMM reads a gathered A as fast as a stored one, so no column matrix is built.
         conv_gathers: true,
