@@ -124,6 +124,7 @@ const handlers = {
       run.trainer.restore(args[0]);
       run.busyMs = Number(args[1]) || 0;
       run.done = run.trainer.status().done;
+      run.test = null; // of weights the run no longer has
       // A restored trainer has the resume point's streams, which are shard 0's.
       if (shard) run.trainer.setShard(shard.index, shard.count);
     } else {
@@ -163,7 +164,8 @@ function report(index, images, trainMs, error) {
   const windows = run.trainer.takeWindows();
   const evals = run.trainer.takeEvals();
   const health = run.trainer.takeHealth();
-  return { run: index, windows, evals, health, images, trainMs, busyMs: run.busyMs, done: run.done, error, snapshot: run.trainer.snapshot() };
+  // `test`: measured when the run completed here (tick-loop.js), else null.
+  return { run: index, windows, evals, health, images, trainMs, busyMs: run.busyMs, done: run.done, test: run.test || null, error, snapshot: run.trainer.snapshot() };
 }
 
 // Ticks through shared memory: wait for the coordinator's next tick, write

@@ -114,7 +114,9 @@ function finish(id) {
   running = false;
   postProgress(performance.now());
   postSnapshot(performance.now());
-  post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.trainer.evaluateTest() })) }, id);
+  // Most runs' tests were measured as they completed (tick-loop.js); a run
+  // completed by a single step, or one that stopped, is measured now.
+  post('done', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status(), test: run.test || run.trainer.evaluateTest() })) }, id);
 }
 
 const runChunk = () => exclusive(trainChunk);
@@ -146,6 +148,7 @@ function applyReport(report) {
   run.reported.health.push(...report.health);
   run.trainer.restore(report.snapshot);
   run.busyMs = report.busyMs;
+  run.test = report.test || run.test;
   if (report.images > 0) run.speed.push({ t: performance.now(), images: report.images, ms: report.trainMs });
   // Before `done` is set: stopAlone counts the runs still training, this one among them.
   if (report.error) stopAlone(run, Object.assign(new Error(report.error.message), { name: report.error.name }));
@@ -431,6 +434,7 @@ const handlers = {
     for (const [run, point] of pairs) {
       run.busyMs = Number(point.busyMs) || 0;
       run.done = run.trainer.status().done;
+      run.test = null; // of weights the run no longer has
     }
     post('restored', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
