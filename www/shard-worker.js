@@ -154,6 +154,7 @@ function takeOver(states) {
     runs[i].trainer.restore(snapshot);
     runs[i].busyMs = Number(busyMs) || 0;
     runs[i].done = runs[i].trainer.status().done;
+    runs[i].test = null; // measured again if the run completes here
   }
 }
 

@@ -426,6 +426,7 @@ const handlers = {
     const fresh = pairs.map(([run]) => run.trainer.snapshot());
     try {
       for (const [run, point] of pairs) run.trainer.restore(point.bytes);
+      for (const [run] of pairs) run.test = null; // of weights the run no longer has
     } catch (err) {
       pairs.forEach(([run], i) => run.trainer.restore(fresh[i]));
       throw err;
@@ -434,7 +435,6 @@ const handlers = {
     for (const [run, point] of pairs) {
       run.busyMs = Number(point.busyMs) || 0;
       run.done = run.trainer.status().done;
-      run.test = null; // of weights the run no longer has
     }
     post('restored', { runs: runs.map((run) => ({ name: run.name, status: run.trainer.status() })) }, id);
   },
