@@ -149,6 +149,7 @@ function onWorkerEvent(type, payload) {
       document.querySelector('[data-testid="build"]').textContent = payload.build;
       if (!status.line.classList.contains('error')) status.message(`Ready (${payload.build} kernels). Choose a configuration and press Train.`);
       session.workerReady();
+      warmWorkers();
       describeSoon();
       augmentPanel.refresh();
       if (recovery.available) restoreAfterCrash();
@@ -511,6 +512,14 @@ async function changeLayer(type, payload, undo) {
     showError(err);
   }
 }
+
+// The helper workers start when their number is chosen (and with a new
+// worker), not when Train is pressed: each compiles the wasm module and
+// decodes the data first, a few hundred ms on a loaded machine.
+function warmWorkers() {
+  if (session.workerUsable) worker.send('warm', { workers: controls.workers() });
+}
+form.elements.workers.addEventListener('change', warmWorkers);
 
 // Shows the layers the form would build (free training only), before any run exists.
 let describeTimer = null;

@@ -9,6 +9,13 @@
 import { ShardGroup, startHelpers } from './shard-group.js';
 import { Lanes } from './lanes.js';
 
+// Helpers no run list uses are kept this long before they are terminated:
+// switching between one worker and several, to compare them, then does not
+// pay every helper's start again (its wasm compile and its decoding of the
+// data: the first list on 2 workers after one on 1 took 0.1–0.3 s longer in
+// make bench), and a page left on one worker still gives their memory back.
+const IDLE_HELPERS_MS = 60_000;
+
 export class RunWorkers {
   constructor() {
     this.group = null; // ShardGroup: one run, sharded
@@ -17,16 +24,41 @@ export class RunWorkers {
     // configures one list per K): starting one costs its wasm compile and
     // its decoding of the data, a few hundred ms.
     this.pool = [];
+    this.retiring = null; // the timer that terminates idle helpers
   }
 
   // Helpers 1 … count, started where the pool has too few or lost one.
   helpers(count) {
+    clearTimeout(this.retiring);
     if (this.pool.some((h) => h.lost)) this.terminate();
     if (this.pool.length < count) this.pool.push(...startHelpers(count - this.pool.length, this.pool.length + 1));
     return this.pool.slice(0, count);
   }
 
+  // Helpers for the next run list on `workers`, started now, each loading
+  // the wasm module `build` and decoding `datasets` ([{name, key, bytes}]),
+  // so that pressing Train does not wait for them; 1 lets the idle ones go.
+  // Only adds helpers: replacing a lost one is the next list's business
+  // (the list using it may still be reporting the loss).
+  warm(workers, build, datasets) {
+    if (workers <= 1) return this.retire();
+    clearTimeout(this.retiring);
+    const fresh = startHelpers(Math.max(0, workers - 1 - this.pool.length), this.pool.length + 1);
+    this.pool.push(...fresh);
+    // A helper that cannot load is lost, and the next list starts another.
+    for (const h of fresh) h.request({ type: 'load', build, datasets }).catch(() => {});
+  }
+
+  // Terminates the helpers after IDLE_HELPERS_MS unless a list uses them by then.
+  retire() {
+    clearTimeout(this.retiring);
+    this.retiring = setTimeout(() => {
+      if (!this.group && !this.lanes) this.terminate();
+    }, IDLE_HELPERS_MS);
+  }
+
   terminate() {
+    clearTimeout(this.retiring);
     this.stop();
     for (const h of this.pool) h.worker.terminate();
     this.pool = [];
@@ -45,7 +77,7 @@ export class RunWorkers {
     if (workers <= 1 || sources.length === 1) {
       const runs = await building;
       if (workers <= 1) {
-        this.terminate(); // idle helpers would only hold memory
+        this.retire(); // idle helpers would only hold memory, once the user has settled on 1
         return { workers: 1, mode: 'one worker', transport: 'none' };
       }
       return this.fallBack(workers, runs, async () => {

@@ -9,6 +9,8 @@
 //   chunks, each chunk reported with the run's resume point; a run handed
 //   over from another lane later (`states`) is built when it first comes.
 //
+//   load {build, datasets: [{name, key, bytes}]}  the wasm module and those datasets,
+//                      ahead of a build (run-workers.js `warm`) → called
 //   build {index, count, lane?, only?, runs: [{spec, dataset: {name, key, bytes}, baseBytes}], build, shared?}
 //                      → built | failed {message}
 //   tick {run}         → contribution {kind, values}   (shards without shared memory)
@@ -30,6 +32,7 @@ import { CONTROL, waitAtLeast } from './shard-layout.js';
 const IDLE_WAIT_MS = 50;
 
 let wasm = null;
+let loading = null; // Promise of the wasm module: a load and a build may both wait for it
 let runs = [];
 let specs = []; // the run list's specs, for runs a lane builds when they are handed over
 let decoded = new Map(); // dataset key → DatasetHandle, the datasets the current runs use
@@ -49,12 +52,27 @@ function applyAll(run, contributions) {
   }
 }
 
+function loadWasm(build) {
+  loading = loading || import(build).then(async (module) => {
+    await module.default();
+    wasm = module;
+  });
+  return loading;
+}
+
+function decode({ name, key, bytes }) {
+  if (!decoded.has(key)) decoded.set(key, wasm.DatasetHandle.fromBytes(name, bytes));
+  return decoded.get(key);
+}
+
 const handlers = {
+  async load({ build, datasets = [] }) {
+    await loadWasm(build);
+    for (const dataset of datasets) decode(dataset);
+    return {};
+  },
   async build({ index, count, lane = false, only = [], runs: list, build, shared: buffers }) {
-    if (!wasm) {
-      wasm = await import(build);
-      await wasm.default();
-    }
+    await loadWasm(build);
     for (const run of runs) if (run) run.trainer.free();
     runs = [];
     specs = list;
@@ -138,8 +156,7 @@ const handlers = {
 // once (its key changes when the data does) and kept for the next list.
 function buildRun(i, lane) {
   const { spec, dataset, baseBytes } = specs[i];
-  if (!decoded.has(dataset.key)) decoded.set(dataset.key, wasm.DatasetHandle.fromBytes(dataset.name, dataset.bytes));
-  const { trainer } = makeTrainer(wasm, decoded.get(dataset.key), spec, baseBytes, { forgetting: lane });
+  const { trainer } = makeTrainer(wasm, decode(dataset), spec, baseBytes, { forgetting: lane });
   if (!lane) trainer.setShard(shard.index, shard.count);
   return { trainer, busyMs: 0, done: false };
 }

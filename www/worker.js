@@ -362,6 +362,13 @@ const handlers = {
       runs = built;
       post('configured', { runs: runs.map(describeRun), parallel }, id);
     }),
+  // Helper workers for the next run list on `workers`, started ahead of it
+  // with the datasets this worker has loaded (run-workers.js `warm`). No reply.
+  async warm({ workers = 1 }) {
+    const count = Math.max(1, Math.floor(Number(workers)) || 1);
+    const files = count > 1 ? await Promise.all([...datasetFiles.keys()].map(datasetFile)) : [];
+    helpers.warm(count, buildUrl, files);
+  },
   start(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });
     if (running) return;

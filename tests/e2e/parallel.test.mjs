@@ -95,3 +95,38 @@ test('an experiment’s runs train side by side on 2 workers, with the numbers t
   assert.equal(two.points, one.points, 'no point is lost or drawn twice when a run moves');
   assert.deepEqual(lab.consoleErrors, []);
 });
+
+// Choosing 2 workers starts the helper at once, and it loads the core before
+// any Train; a list on 1 worker in between leaves it for the next list on 2
+// (www/run-workers.js `warm`, `retire`), so that list does not wait for a
+// new one's wasm compile and decoding of the data.
+test('the helper worker starts when 2 workers are chosen and stays through a list on 1 for the next on 2', async (t) => {
+  const lab = await labFor(t, { isolate: true });
+  const { page } = lab;
+  const helpers = [];
+  const closed = [];
+  page.on('worker', (w) => {
+    if (!/shard-worker\.js/.test(w.url())) return;
+    helpers.push(w);
+    w.on('close', () => closed.push(w));
+  });
+  await byTestId(page, 'experiment').selectOption('optimizers');
+  await byTestId(page, 'workers').selectOption('2');
+  const deadline = Date.now() + 20_000;
+  const loadedCore = () => helpers[0].evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.wasm')));
+  while (!(helpers.length && (await loadedCore()))) {
+    assert.ok(Date.now() < deadline, `the helper loads the core before Train (helpers: ${helpers.length})`);
+    await page.waitForTimeout(100);
+  }
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'idle', 'nothing was trained yet');
+  for (const workers of [2, 1, 2]) {
+    await byTestId(page, 'workers').selectOption(String(workers));
+    assert.equal(await trainUntilDone(page), 'done');
+    const info = await text(page, 'run-info');
+    if (workers === 2) assert.match(info, /the runs train side by side on 2 workers/);
+    else assert.doesNotMatch(info, /workers/);
+  }
+  assert.equal(helpers.length, 1, 'one helper served both lists on 2 workers');
+  assert.deepEqual(closed, [], 'the list on 1 worker left it running');
+  assert.deepEqual(lab.consoleErrors, []);
+});
