@@ -20,7 +20,7 @@
 //                                   one run's batches split over that many workers, or a
 //                                   list's runs side by side on them (run-workers.js)
 //   warm {workers}                  start the helper workers a list on `workers` needs now, so
-//                                   Train does not wait for them (no reply; 1 lets them go)
+//                                   Train does not wait for them (no reply; 1: they go after a minute unused)
 //   start                           train every run until done or paused
 //   pause                           stop after the current chunk of steps
 //   step                            one training step of each run (plus evaluations); answered

@@ -46,7 +46,7 @@ export class RunWorkers {
     const fresh = startHelpers(Math.max(0, workers - 1 - this.pool.length), this.pool.length + 1);
     this.pool.push(...fresh);
     // A helper that cannot load is lost, and the next list starts another.
-    for (const h of fresh) h.request({ type: 'load', build, datasets }).catch(() => {});
+    for (const h of fresh) h.request({ type: 'load', build, datasets }).catch((err) => h.fail(err));
   }
 
   // Terminates the helpers after IDLE_HELPERS_MS unless a list uses them by then.

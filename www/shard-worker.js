@@ -57,6 +57,7 @@ function loadWasm(build) {
     await module.default();
     wasm = module;
   });
+  loading.catch(() => (loading = null)); // the next load or build tries again
   return loading;
 }
 

@@ -366,8 +366,13 @@ const handlers = {
   // with the datasets this worker has loaded (run-workers.js `warm`). No reply.
   async warm({ workers = 1 }) {
     const count = Math.max(1, Math.floor(Number(workers)) || 1);
-    const files = count > 1 ? await Promise.all([...datasetFiles.keys()].map(datasetFile)) : [];
-    helpers.warm(count, buildUrl, files);
+    // Only a head start: a failure here is met again, and reported, by the next configure.
+    try {
+      const files = count > 1 ? await Promise.all([...datasetFiles.keys()].map(datasetFile)) : [];
+      helpers.warm(count, buildUrl, files);
+    } catch {
+      // nothing lost: the helpers start with the next list instead
+    }
   },
   start(_payload, id) {
     if (!runs.length) throw Object.assign(new Error('no run is configured'), { name: 'StateError' });

@@ -28,7 +28,6 @@ test('a run that completes in the chunk is marked done and its test measured onc
   assert.equal(run.trainer.ticks, 4, 'no tick after the one that completed the run');
   assert.equal(tally.images, 128, 'only training ticks count images');
   assert.deepEqual(run.test, { acc: 0.9, measured: 1 });
-  assert.ok(run.busyMs >= tally.trainMs);
 });
 
 test('a run still training when the time is up has no test yet', async () => {
