@@ -191,12 +191,15 @@ pub fn check_im2col() -> Result<(), String> {
 /// The convolution plan with `which` against the scalar reference's plan:
 /// output, input gradient, weight and bias gradients, on shapes that take the
 /// direct path in SIMD builds and ones that take the gathered GEMM (padded
-/// and strided too), an empty batch, one image, and 1×1 kernels. A pass that
-/// keeps nothing (evaluation) must give exactly the training pass's output.
-/// Returns how many shapes took the direct path.
-pub fn check_conv_plan(which: Implementation) -> Result<usize, String> {
+/// and strided too), an empty batch, one image, and 1×1 kernels. Each shape
+/// is run with a dense output gradient and with one mostly zeros (one value in
+/// eight, as after a ReLU and a max pool), which SIMD builds may handle
+/// sparsely. A pass that keeps nothing (evaluation) must give exactly the
+/// training pass's output. Returns how many runs took the direct path, and
+/// how many backward passes the sparse one.
+pub fn check_conv_plan(which: Implementation) -> Result<(usize, usize), String> {
     let previous = super::active();
-    let mut direct = 0;
+    let (mut direct, mut sparse) = (0, 0);
     let mut rng = Rng::seed_from_u64(14);
     // (channels, height, width, filters, kernel, padding, stride, batch)
     let cases = [
@@ -210,55 +213,66 @@ pub fn check_conv_plan(which: Implementation) -> Result<usize, String> {
         (1, 28, 28, 6, 5, 2, 1, 0),
         (6, 14, 14, 16, 5, 0, 1, 1),
         (2, 3, 5, 1, 1, 0, 1, 2),
+        (3, 13, 11, 7, 5, 0, 2, 2),
+        (2, 9, 10, 5, 5, 0, 1, 4),
     ];
     let mut result = Ok(());
-    for (channels, height, width, filters, kernel, padding, stride, batch) in cases {
+    'cases: for (channels, height, width, filters, kernel, padding, stride, batch) in cases {
         let g = ConvGeometry { channels, height, width, kernel_h: kernel, kernel_w: kernel, stride, padding };
         let (k, p) = (g.patch_len(), g.patches());
         let x = random(batch * g.input_len(), &mut rng);
         let weight = random(filters * k, &mut rng);
         let bias = random(filters, &mut rng);
-        let run = |implementation| {
-            super::set_active(implementation);
-            let mut plan = ConvPlan::new(g, filters);
-            let algorithm = plan.algorithm(batch);
-            let mut y = vec![f32::NAN; batch * plan.output_len()];
-            plan.forward(batch, &x, &weight, &bias, &mut y, true);
-            let dy: Vec<f32> = y.iter().map(|v| v.sin()).collect(); // any gradient that depends on the output
-            let (mut dw, mut db, mut dx) = (vec![0.0; weight.len()], vec![0.0; filters], vec![f32::NAN; x.len()]);
-            plan.backward(&x, &weight, &dy, Some((&mut dw, &mut db)), Some(&mut dx));
-            let mut evaluated = vec![f32::NAN; y.len()];
-            plan.forward(batch, &x, &weight, &bias, &mut evaluated, false);
-            let same = evaluated.iter().zip(&y).all(|(a, b)| a.to_bits() == b.to_bits());
-            (algorithm, y, dx, dw, db, same)
-        };
-        let reference = run(Implementation::Scalar);
-        let got = run(which);
-        let checks = if reference.0 != ConvAlgorithm::Im2col {
-            Err(format!("the reference took {:?}, not im2col", reference.0))
-        } else if !got.5 {
-            Err("an evaluation pass differs from the training pass".to_string())
-        } else {
-            close(&got.1, &reference.1, k)
-                .map_err(|e| format!("output: {e}"))
-                .and_then(|_| close(&got.2, &reference.2, filters * kernel * kernel).map_err(|e| format!("input gradient: {e}")))
-                .and_then(|_| close(&got.3, &reference.3, batch * p).map_err(|e| format!("weight gradient: {e}")))
-                .and_then(|_| close(&got.4, &reference.4, batch * p).map_err(|e| format!("bias gradient: {e}")))
-        };
-        if let Err(e) = checks {
-            result = Err(format!(
-                "{} conv {channels}×{height}×{width} → {filters} filters {kernel}×{kernel} pad {padding} stride {stride}, batch {batch} ({:?}): {e}",
-                which.name(),
-                got.0
-            ));
-            break;
-        }
-        if got.0 == ConvAlgorithm::Direct && batch > 0 {
-            direct += 1;
+        for mostly_zeros in [false, true] {
+            let run = |implementation| {
+                super::set_active(implementation);
+                let mut plan = ConvPlan::new(g, filters);
+                let algorithm = plan.algorithm(batch);
+                let mut y = vec![f32::NAN; batch * plan.output_len()];
+                plan.forward(batch, &x, &weight, &bias, &mut y, true);
+                // Any gradient that depends on the output; the sparse one keeps every eighth value.
+                let dy: Vec<f32> = y.iter().enumerate().map(|(i, v)| if mostly_zeros && (i * 5 + i / 7) % 8 != 0 { 0.0 } else { v.sin() }).collect();
+                let (mut dw, mut db, mut dx) = (vec![0.0; weight.len()], vec![0.0; filters], vec![f32::NAN; x.len()]);
+                plan.backward(&x, &weight, &dy, Some((&mut dw, &mut db)), Some(&mut dx));
+                let took_sparse = plan.backward_was_sparse();
+                let mut evaluated = vec![f32::NAN; y.len()];
+                plan.forward(batch, &x, &weight, &bias, &mut evaluated, false);
+                let same = evaluated.iter().zip(&y).all(|(a, b)| a.to_bits() == b.to_bits());
+                (algorithm, y, dx, dw, db, same, took_sparse)
+            };
+            let reference = run(Implementation::Scalar);
+            let got = run(which);
+            let checks = if reference.0 != ConvAlgorithm::Im2col || reference.6 {
+                Err(format!("the reference took {:?} (sparse: {}), not dense im2col", reference.0, reference.6))
+            } else if !got.5 {
+                Err("an evaluation pass differs from the training pass".to_string())
+            } else if got.6 && !mostly_zeros {
+                Err("a dense gradient took the sparse backward pass".to_string())
+            } else {
+                close(&got.1, &reference.1, k)
+                    .map_err(|e| format!("output: {e}"))
+                    .and_then(|_| close(&got.2, &reference.2, filters * kernel * kernel).map_err(|e| format!("input gradient: {e}")))
+                    .and_then(|_| close(&got.3, &reference.3, batch * p).map_err(|e| format!("weight gradient: {e}")))
+                    .and_then(|_| close(&got.4, &reference.4, batch * p).map_err(|e| format!("bias gradient: {e}")))
+            };
+            if let Err(e) = checks {
+                result = Err(format!(
+                    "{} conv {channels}×{height}×{width} → {filters} filters {kernel}×{kernel} pad {padding} stride {stride}, batch {batch}, {} gradient ({:?}{}): {e}",
+                    which.name(),
+                    if mostly_zeros { "mostly-zero" } else { "dense" },
+                    got.0,
+                    if got.6 { ", sparse backward" } else { "" }
+                ));
+                break 'cases;
+            }
+            if got.0 == ConvAlgorithm::Direct && batch > 0 {
+                direct += 1;
+            }
+            sparse += usize::from(got.6);
         }
     }
     super::set_active(previous);
-    result.map(|_| direct)
+    result.map(|_| (direct, sparse))
 }
 
 /// 2×2 max pooling by `which` against the reference, exactly: maxima and

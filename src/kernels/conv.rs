@@ -34,6 +34,12 @@
 //!   The reference keeps this path so that native results, and the shipped
 //!   checkpoints, stay bit for bit.
 //!
+//! The backward pass of a gathered convolution whose output
+//! gradient is mostly zeros (a ReLU and a max pool follow: LeNet-5's second
+//! convolution sees ≈ 12 % non-zero) skips the zeros instead of multiplying
+//! them (`kernels::sparse`, SIMD builds, 5 × 5 kernels without padding):
+//! 1.96 → 0.93 ms of its backward pass at batch 64 (relaxed build).
+//!
 //! The products are arranged so the long side (batch·OH·OW) is the GEMM's
 //! row dimension, the shape the packed SIMD kernel handles best: the forward
 //! pass is `colsᵀ · Wᵀ` (`gemm_tt`) in `(images·P, F)` layout, since
@@ -45,7 +51,7 @@
 //! The plan works on slices and knows nothing of layers; `nn::Conv2d` holds
 //! one, with its parameters and the input it keeps for backward.
 
-use super::{col2im, gemm_gathered, gemm_nn, gemm_tt, im2col, table, ConvGeometry, DirectScratch, COL2IM_MARGIN};
+use super::{col2im, gemm_gathered, gemm_nn, gemm_tt, im2col, table, ConvGeometry, DirectScratch, SparseScratch, COL2IM_MARGIN};
 
 /// How a forward pass convolves; its backward pass follows the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +106,8 @@ pub struct ConvPlan {
     filters: usize,
     /// What the last training forward pass left for backward.
     kept: Option<Kept>,
+    /// Whether the last backward pass skipped the zeros of its output gradient (`kernels::sparse`).
+    sparse_last: bool,
     /// The column matrices of the last training forward pass (im2col, when they fit `saved_cols_limit`).
     saved_cols: Vec<f32>,
     /// `SAVED_COLS_FLOATS`, a field so tests can take the other path.
@@ -113,6 +121,8 @@ pub struct ConvPlan {
     scratch: Vec<f32>,
     /// Scratch of the direct kernels.
     direct: DirectScratch,
+    /// Scratch of the sparse backward kernel.
+    sparse: SparseScratch,
     /// Gathered path: the batch zero-padded (when the convolution pads).
     padded: Vec<f32>,
     /// Gathered path: where each output pixel's patch starts in the padded
@@ -127,12 +137,14 @@ impl ConvPlan {
             geometry,
             filters,
             kept: None,
+            sparse_last: false,
             saved_cols: Vec::new(),
             saved_cols_limit: SAVED_COLS_FLOATS,
             cols: Vec::new(),
             dw_t: Vec::new(),
             scratch: Vec::new(),
             direct: DirectScratch::default(),
+            sparse: SparseScratch::default(),
             padded: Vec::new(),
             pixel_offsets: Vec::new(),
             patch_offsets: Vec::new(),
@@ -241,6 +253,7 @@ impl ConvPlan {
     /// forward pass kept is released.
     pub fn backward(&mut self, x: &[f32], weight: &[f32], grad_out: &[f32], param_grads: Option<(&mut [f32], &mut [f32])>, input_grad: Option<&mut [f32]>) {
         let kept = self.kept.take().expect("convolution: backward without a training forward pass");
+        self.sparse_last = false;
         let g = self.geometry;
         let (k, p, f) = (g.patch_len(), g.patches(), self.filters);
         let batch = kept.batch();
@@ -276,6 +289,16 @@ impl ConvPlan {
                 }
             }
             Kept::Gathered { .. } => {
+                let kernels = table();
+                let (mut param_grads, mut input_grad) = (param_grads, input_grad);
+                if batch > 0 && (kernels.sparse_supported)(&g) {
+                    // Unpadded (sparse_supported), so the gathered GEMM's source is x itself.
+                    let dw_db = param_grads.as_mut().map(|(dw, db)| (&mut dw[..], &mut db[..]));
+                    if (kernels.sparse_backward)(&g, f, x, &self.pixel_offsets, weight, grad_out, dw_db, input_grad.as_deref_mut(), &mut self.sparse) {
+                        self.sparse_last = true;
+                        return;
+                    }
+                }
                 // dY of the whole batch in (images·P, F) layout, as the forward product.
                 self.regroup_grad(grad_out, 0, batch);
                 if let Some((dw, db)) = param_grads.filter(|_| batch > 0) {
@@ -324,6 +347,12 @@ impl ConvPlan {
                 }
             }
         }
+    }
+
+    /// Whether the last backward pass took the sparse kernel, skipping its
+    /// output gradient's zeros (the conformance suite checks it ran).
+    pub fn backward_was_sparse(&self) -> bool {
+        self.sparse_last
     }
 
     /// Forgets what the last training forward pass kept for backward (a

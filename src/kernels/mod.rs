@@ -37,6 +37,8 @@ pub mod pool;
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod sparse;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -82,6 +84,12 @@ type MaxPoolBackwardFn = fn(&[f32], &[u32], &mut [f32], usize, usize, usize);
 type DirectForwardFn = fn(&ConvGeometry, usize, &[f32], &[f32], &[f32], &mut [f32], &mut DirectScratch);
 /// One image's direct weight gradient: geometry, filters, image, output gradient, weight gradient (added to).
 type DirectWeightGradFn = fn(&ConvGeometry, usize, &[f32], &[f32], &mut [f32], &mut DirectScratch);
+/// A whole batch's convolution backward pass from a mostly-zero output
+/// gradient (see `sparse`): geometry, filters, input, pixel offsets, weight,
+/// output gradient, weight and bias gradients, input gradient. False when it
+/// declined (too many non-zero values, or no such kernel), having changed nothing.
+type SparseBackwardFn =
+    fn(&ConvGeometry, usize, &[f32], &[u32], &[f32], &[f32], Option<(&mut [f32], &mut [f32])>, Option<&mut [f32]>, &mut SparseScratch) -> bool;
 
 /// One implementation's kernels. The fields are private to `kernels`: code
 /// outside calls the checked wrappers below, never an entry directly.
@@ -103,6 +111,9 @@ struct Kernels {
     direct_supported: fn(&ConvGeometry) -> bool,
     direct_forward: DirectForwardFn,
     direct_weight_grad: DirectWeightGradFn,
+    /// Whether `sparse_backward` handles this geometry (the plan must then keep pixel offsets).
+    sparse_supported: fn(&ConvGeometry) -> bool,
+    sparse_backward: SparseBackwardFn,
 }
 
 /// Every table this build has, slowest first; the last is the best.
@@ -274,6 +285,14 @@ struct DirectScratch {
     padded: direct::Padded,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     grad_rows: Vec<f32>,
+}
+
+/// Scratch of the sparse backward kernel, kept by each convolution plan
+/// between calls (empty in builds without it).
+#[derive(Default)]
+struct SparseScratch {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    lists: sparse::SparseScratch,
 }
 
 fn check_cols(g: &ConvGeometry, len: usize, ld: usize) {

@@ -3,7 +3,7 @@
 //! Faster implementations are tested against these, and their tables start
 //! as a copy of this one ([`generic`]).
 
-use super::{DirectScratch, Implementation, Kernels};
+use super::{DirectScratch, Implementation, Kernels, SparseScratch};
 
 /// The reference table. It has no direct convolution and keeps im2col for
 /// every convolution (`conv_gathers: false`): native results, and the
@@ -24,6 +24,8 @@ pub(super) const fn generic() -> Kernels {
         direct_supported: no_direct,
         direct_forward: no_direct_forward,
         direct_weight_grad: no_direct_weight_grad,
+        sparse_supported: no_direct,
+        sparse_backward: no_sparse_backward,
     }
 }
 
@@ -33,6 +35,22 @@ fn no_direct(_: &ConvGeometry) -> bool {
 
 fn no_direct_forward(_: &ConvGeometry, _: usize, _: &[f32], _: &[f32], _: &[f32], _: &mut [f32], _: &mut DirectScratch) {
     panic!("direct convolution is not available with scalar kernels");
+}
+
+// The reference multiplies every gradient, zero or not.
+#[allow(clippy::too_many_arguments)]
+fn no_sparse_backward(
+    _: &ConvGeometry,
+    _: usize,
+    _: &[f32],
+    _: &[u32],
+    _: &[f32],
+    _: &[f32],
+    _: Option<(&mut [f32], &mut [f32])>,
+    _: Option<&mut [f32]>,
+    _: &mut SparseScratch,
+) -> bool {
+    false
 }
 
 fn no_direct_weight_grad(_: &ConvGeometry, _: usize, _: &[f32], _: &[f32], _: &mut [f32], _: &mut DirectScratch) {

@@ -33,7 +33,7 @@
 use core::arch::wasm32::*;
 use std::cell::RefCell;
 
-use super::{col2im, direct, pool, Implementation, Kernels};
+use super::{col2im, direct, pool, sparse, Implementation, Kernels, SparseScratch};
 
 /// The simd128 table (`RELAXED`: with relaxed-SIMD fused multiply-add): the
 /// reference table with every kernel this build speeds up plugged over it.
@@ -54,8 +54,26 @@ pub(super) const fn plug<const RELAXED: bool>(generic: Kernels) -> Kernels {
         direct_supported: direct::supported,
         direct_forward: direct::forward_with_scratch::<RELAXED>,
         direct_weight_grad: direct::weight_grad_with_scratch::<RELAXED>,
+        sparse_supported: sparse::supported,
+        sparse_backward: sparse_backward::<RELAXED>,
         ..generic
     }
+}
+
+/// [`sparse::backward`] with the plan's scratch: the table's `sparse_backward` entry.
+#[allow(clippy::too_many_arguments)]
+fn sparse_backward<const RELAXED: bool>(
+    g: &super::ConvGeometry,
+    filters: usize,
+    x: &[f32],
+    pixel_offsets: &[u32],
+    weight: &[f32],
+    grad_out: &[f32],
+    param_grads: Option<(&mut [f32], &mut [f32])>,
+    input_grad: Option<&mut [f32]>,
+    scratch: &mut SparseScratch,
+) -> bool {
+    sparse::backward::<RELAXED>(g, filters, x, pixel_offsets, weight, grad_out, param_grads, input_grad, &mut scratch.lists)
 }
 
 const NR: usize = 8;
