@@ -111,7 +111,7 @@ struct Kernels {
     direct_supported: fn(&ConvGeometry) -> bool,
     direct_forward: DirectForwardFn,
     direct_weight_grad: DirectWeightGradFn,
-    /// Whether `sparse_backward` handles this geometry (the plan must then keep pixel offsets).
+    /// Whether `sparse_backward` handles this geometry (it is given the padded batch and pixel offsets).
     sparse_supported: fn(&ConvGeometry) -> bool,
     sparse_backward: SparseBackwardFn,
 }

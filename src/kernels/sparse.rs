@@ -41,10 +41,10 @@ const K: usize = 5;
 /// BatchNorm before the ReLU makes every value non-zero: both take the GEMMs.
 pub const MAX_DENSITY: f32 = 0.25;
 
-/// True when [`backward`] handles this geometry: 5 × 5 kernels without
-/// padding (the input gradient is written in the input's own layout).
+/// True when [`backward`] handles this geometry: 5 × 5 kernels (an input
+/// gradient only without padding: it is written in the input's own layout).
 pub fn supported(g: &ConvGeometry) -> bool {
-    g.kernel_h == K && g.kernel_w == K && g.padding == 0 && g.patches() > 0
+    g.kernel_h == K && g.kernel_w == K && g.patches() > 0
 }
 
 /// The listed non-zero output gradients, kept between steps so a step allocates nothing.
@@ -81,13 +81,15 @@ static COMPACT: [[u8; 16]; 16] = {
     table
 };
 
-/// The backward pass of a convolution of `batch` images `x` (C×H×W) whose
-/// output gradient `grad_out` (per image F×OH×OW) is mostly zeros:
-/// `pixel_offsets` gives, for each (image, output pixel), where its patch
-/// starts in `x` (as [`super::conv`]'s gathered GEMM reads it). Adds the
-/// weight and bias gradients into `param_grads` and writes the input gradient
-/// into `input_grad`, when given. Returns false, having changed nothing, when
-/// more than [`MAX_DENSITY`] of `grad_out` is non-zero.
+/// The backward pass of a convolution of `batch` images whose output
+/// gradient `grad_out` (per image F×OH×OW) is mostly zeros. `x` is the batch
+/// as the gathered GEMM reads it (C×H×W images, each channel zero-padded
+/// when the convolution pads), and `pixel_offsets` gives, for each (image,
+/// output pixel), where its patch starts in `x`. Adds the weight and bias
+/// gradients into `param_grads` and writes the input gradient into
+/// `input_grad` (only without padding), when given. Returns false, having
+/// changed nothing, when more than [`MAX_DENSITY`] of `grad_out` is non-zero
+/// or an input gradient of a padded convolution is asked for.
 #[allow(clippy::too_many_arguments)]
 pub fn backward<const RELAXED: bool>(
     g: &ConvGeometry,
@@ -104,11 +106,15 @@ pub fn backward<const RELAXED: bool>(
     let p = g.patches();
     let batch = grad_out.len() / (filters * p).max(1);
     assert_eq!(grad_out.len(), batch * filters * p, "sparse convolution backward: output gradient length");
-    assert_eq!(x.len(), batch * g.input_len(), "sparse convolution backward: input length");
+    let (hp, wp) = (g.height + 2 * g.padding, g.width + 2 * g.padding);
+    assert_eq!(x.len(), batch * g.channels * hp * wp, "sparse convolution backward: input length");
+    if input_grad.is_some() && g.padding > 0 {
+        return false;
+    }
     assert_eq!(pixel_offsets.len(), batch * p, "sparse convolution backward: pixel offsets");
     assert_eq!(weight.len(), filters * g.patch_len(), "sparse convolution backward: weight length");
     // The loops read and write patches unchecked: every listed patch must lie inside x.
-    let reach = g.channels.saturating_sub(1) * g.height * g.width + (K - 1) * g.width + K;
+    let reach = g.channels.saturating_sub(1) * hp * wp + (K - 1) * wp + K;
     assert!(pixel_offsets.iter().all(|&at| at as usize + reach <= x.len()), "sparse convolution backward: a pixel offset reaches past the input");
     let total = count(grad_out, batch, filters, p, &mut scratch.starts);
     if total as f32 > MAX_DENSITY * grad_out.len() as f32 {
@@ -198,7 +204,8 @@ fn list(grad_out: &[f32], pixel_offsets: &[u32], batch: usize, filters: usize, p
 
 /// dW (F × C·5·5) and db (F) += the listed gradients' products with their patches.
 fn weight_grad<const RELAXED: bool>(g: &ConvGeometry, filters: usize, batch: usize, x: &[f32], scratch: &SparseScratch, dw: &mut [f32], db: &mut [f32]) {
-    let (plane, w) = (g.height * g.width, g.width);
+    // The rows and channels of the (padded) batch the offsets point into.
+    let (w, plane) = (g.width + 2 * g.padding, (g.height + 2 * g.padding) * (g.width + 2 * g.padding));
     let patch = g.patch_len();
     for f in 0..filters {
         let entries = scratch.starts[f * batch] as usize..scratch.starts[(f + 1) * batch] as usize;
