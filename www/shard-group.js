@@ -3,8 +3,9 @@
 // build threaded wasm — and the coordinating worker as shard 0. Every tick,
 // each shard computes its part of the batch (src/train/shard.rs), every
 // shard gets every contribution, and each sums them in shard order in the
-// core (`applyShards`) and makes the same update: the weights stay identical
-// everywhere and a run is deterministic for a given W and seed.
+// core (`applyShards`, or `applyShardsShared` straight from shared memory)
+// and makes the same update: the weights stay identical everywhere and a
+// run is deterministic for a given W and seed.
 //
 // Two transports, the same ticks and the same bits:
 // - shared memory (the page is cross-origin isolated: `make serve`, or a
@@ -138,7 +139,8 @@ export class ShardGroup {
     let outcome;
     try {
       const kind = trainer.shardTick();
-      outcome = { kind, length: kind === -1 ? 0 : trainer.contributionInto(data, half, 0) };
+      if (kind !== -1) trainer.contributionInto(data, half, 0);
+      outcome = { kind };
     } catch (err) {
       outcome = { error: err };
       Atomics.store(control, CONTROL.failed, 1); // the helpers must not apply a tick this shard gave nothing to
@@ -149,11 +151,11 @@ export class ShardGroup {
       throw new ShardError(`a training worker did not answer within ${LOST_MS / 1000} s`);
     }
     if (outcome.error) throw outcome.error;
-    const { kind, length } = outcome;
+    const { kind } = outcome;
     const failed = Atomics.load(control, CONTROL.failed);
     if (failed) throw new ShardError(`training worker ${failed} of ${this.count} failed in a tick (its message follows)`, 'ShardError');
     if (kind === -1) return -1;
-    return trainer.applyShards(data.subarray(half, half + this.count * length), this.count);
+    return trainer.applyShardsShared(data, half, this.count);
   }
 
   async tickByMessages(index) {

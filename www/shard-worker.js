@@ -44,9 +44,10 @@ const isDiverged = (err) => err && err.name === 'DivergedError';
 
 // Every shard of a run diverges at the same step (the sum tells them all);
 // the coordinator reports it, so a shard's own DivergedError is expected.
-function applyAll(run, contributions) {
+// `apply(trainer)` hands the trainer every shard's contribution.
+function applyAll(run, apply) {
   try {
-    run.trainer.applyShards(contributions, shard.count);
+    apply(run.trainer);
   } catch (err) {
     if (!isDiverged(err)) throw err;
   }
@@ -97,7 +98,7 @@ const handlers = {
     return { kind, values, transfer: [values.buffer] };
   },
   apply({ run, values }) {
-    applyAll(runs[run], values);
+    applyAll(runs[run], (trainer) => trainer.applyShards(values, shard.count));
     return null; // no reply: the next tick follows on the same port, in order
   },
   // Lanes: each run of `indices` still training gets an equal part of `ms`.
@@ -206,10 +207,9 @@ async function serveShared() {
     const half = (tick % 2) * shard.count * slot;
     const run = runs[Atomics.load(control, CONTROL.run)];
     let kind;
-    let length = 0;
     try {
       kind = run.trainer.shardTick();
-      if (kind !== -1) length = run.trainer.contributionInto(data, half, shard.index);
+      if (kind !== -1) run.trainer.contributionInto(data, half, shard.index);
     } catch (err) {
       kind = -1;
       Atomics.store(control, CONTROL.failed, shard.index + 1);
@@ -219,7 +219,7 @@ async function serveShared() {
     Atomics.notify(control, CONTROL.arrived);
     if (!waitAtLeast(control, CONTROL.arrived, shard.count * tick, 60_000)) return; // the coordinator is gone
     if (kind === -1 || Atomics.load(control, CONTROL.failed)) continue;
-    applyAll(run, data.subarray(half, half + shard.count * length));
+    applyAll(run, (trainer) => trainer.applyShardsShared(data, half, shard.count));
   }
 }
 

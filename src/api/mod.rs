@@ -214,11 +214,14 @@ pub struct TrainerHandle {
     pub(crate) inner: Trainer,
     /// The data-parallel contribution of the tick under way (a reused buffer).
     pub(crate) contribution: Vec<f32>,
+    /// Every shard's contribution of the tick under way, copied in from
+    /// shared memory and summed in place (a reused buffer).
+    pub(crate) shard_parts: Vec<f32>,
 }
 
 impl TrainerHandle {
     pub(crate) fn wrap(inner: Trainer) -> Self {
-        TrainerHandle { inner, contribution: Vec::new() }
+        TrainerHandle { inner, contribution: Vec::new(), shard_parts: Vec::new() }
     }
 }
 

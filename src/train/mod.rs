@@ -30,7 +30,7 @@ pub use evaluate::{checkpoint_dataset, evaluate, evaluate_checkpoint, per_class_
 pub use inspect::{LayerWeights, Mistake, SplitReport};
 pub use metrics::{EvalRecord, TrainerStatus, WindowStats, WINDOWS_PER_EPOCH};
 pub use setup::{describe, RunPlan, Start};
-pub use shard::{reduce_shards, Shard, ShardTick};
+pub use shard::{reduce_shards, reduce_shards_in_place, Shard, ShardTick};
 
 use std::sync::Arc;
 

@@ -70,17 +70,27 @@ const HEADER: usize = 3;
 /// The element-wise sum of `count` equal-length contributions laid end to
 /// end, added in shard order so that every caller gets the same bits.
 pub fn reduce_shards(contributions: &[f32], count: usize) -> Result<Vec<f32>> {
+    let mut sum = contributions.to_vec();
+    let len = reduce_shards_in_place(&mut sum, count)?;
+    sum.truncate(len);
+    Ok(sum)
+}
+
+/// [`reduce_shards`] into the first contribution, with no allocation (the
+/// shared-memory transport's every tick): the same additions in the same
+/// order, so the same bits. Returns the length of one contribution.
+pub fn reduce_shards_in_place(contributions: &mut [f32], count: usize) -> Result<usize> {
     if count == 0 || !contributions.len().is_multiple_of(count) {
         return Err(Error::Config(format!("{} values cannot be {count} equal contributions", contributions.len())));
     }
     let len = contributions.len() / count;
-    let mut sum = contributions[..len].to_vec();
-    for part in contributions[len..].chunks_exact(len) {
+    let (sum, rest) = contributions.split_at_mut(len);
+    for part in rest.chunks_exact(len) {
         for (s, v) in sum.iter_mut().zip(part) {
             *s += v;
         }
     }
-    Ok(sum)
+    Ok(len)
 }
 
 impl Trainer {
